@@ -1,0 +1,191 @@
+"""Inspecting newswatch itself: ``sources``, ``status``, ``config show``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from crawler.cli import App, cli, pass_app
+from crawler.cli.output import render_table, to_local
+from crawler.config import iter_config_lines, settings_as_dict
+from storage import runs
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
+@pass_app
+def sources(app: App, fmt: str, show_all: bool) -> None:
+    """List the configured sources with their entry points and crawl state."""
+    db = app.db
+    runs.sync_sources(db, app.sources.values())
+    counts = {
+        row["source"]: row
+        for row in db.query(
+            "SELECT source, count(*) AS articles, sum(is_ai) AS ai, "
+            "sum(is_open_source_ai) AS osai, max(first_seen_at) AS newest "
+            "FROM articles GROUP BY source"
+        )
+    }
+    rows = []
+    for source in app.sources.values():
+        if not (source.enabled or show_all):
+            continue
+        history = runs.source_history(db, source.id, limit=1)
+        last = history[0] if history else None
+        stats = counts.get(source.id, {})
+        rows.append(
+            {
+                "id": source.id,
+                "name": source.name,
+                "enabled": source.enabled,
+                "parser": source.parser,
+                "entry_points": len(source.entry_points),
+                "articles": stats.get("articles", 0),
+                "ai": stats.get("ai") or 0,
+                "open_source_ai": stats.get("osai") or 0,
+                "last_crawl": to_local(last["finished_at"], app.settings.schedule.timezone)
+                if last
+                else "",
+                "last_status": last["status"] if last else "never",
+                "home": source.home,
+            }
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        render_table(
+            rows,
+            [
+                "id",
+                "name",
+                "parser",
+                "articles",
+                "ai",
+                "open_source_ai",
+                "last_crawl",
+                "last_status",
+            ],
+            flex="name",
+        )
+    )
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--runs",
+    "run_count",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Recent runs to list.",
+)
+@pass_app
+def status(app: App, fmt: str, run_count: int) -> None:
+    """Recent runs, the state of each source and the database size."""
+    db = app.db
+    tz = app.settings.schedule.timezone
+    recent = runs.recent_runs(db, run_count)
+    per_source = []
+    for source in app.sources.values():
+        history = runs.source_history(db, source.id, limit=app.settings.health.history_runs)
+        last = history[0] if history else None
+        per_source.append(
+            {
+                "source": source.id,
+                "last_success": to_local(runs.last_success(db, source.id), tz),
+                "last_status": last["status"] if last else "never",
+                "last_error": (last or {}).get("last_error") or "",
+                "recent_new": sum(h["articles_new"] for h in history),
+            }
+        )
+    total = db.execute(
+        "SELECT count(*), sum(is_ai), sum(is_open_source_ai) FROM articles"
+    ).fetchone()
+    summary = {"articles": total[0], "ai": total[1] or 0, "open_source_ai": total[2] or 0}
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"articles": summary, "runs": recent, "sources": per_source},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"Database {app.settings.storage.path}: {summary['articles']} articles, "
+        f"{summary['ai']} AI, {summary['open_source_ai']} open-source AI."
+    )
+    click.echo("\nRecent runs:")
+    click.echo(
+        render_table(
+            [
+                {
+                    **r,
+                    "started": to_local(r["started_at"], tz),
+                    "finished": to_local(r["finished_at"], tz),
+                }
+                for r in recent
+            ],
+            ["id", "kind", "started", "finished", "status", "note"],
+            flex="note",
+        )
+        or "  (none yet: run `newswatch run`)"
+    )
+    click.echo("\nSources:")
+    click.echo(
+        render_table(
+            per_source,
+            ["source", "last_success", "last_status", "recent_new", "last_error"],
+            flex="last_error",
+        )
+    )
+
+
+@cli.group()
+def config() -> None:
+    """Inspect the effective configuration."""
+
+
+@config.command("show")
+@click.option(
+    "--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True
+)
+@pass_app
+def config_show(app: App, fmt: str) -> None:
+    """Print the effective settings (defaults < file < environment < flags), secrets redacted."""
+    settings = app.settings
+    data = settings_as_dict(settings)
+    origin = str(settings.config_path) if settings.config_path else "packaged defaults only"
+    files = {
+        "settings": origin,
+        "sources": _path_or_error(app, "sources"),
+        "topics": _path_or_error(app, "topics"),
+    }
+    if fmt == "json":
+        json.dump({"files_in_use": files, **data}, sys.stdout, ensure_ascii=False, indent=2)
+        click.echo()
+        return
+    click.echo(f"# settings file: {files['settings']}")
+    click.echo(f"# sources file:  {files['sources']}")
+    click.echo(f"# topics file:   {files['topics']}")
+    click.echo(f"# user agent:    {settings.user_agent}\n")
+    for line in iter_config_lines(data):
+        click.echo(line)
+
+
+def _path_or_error(app: App, which: str) -> str:
+    from crawler.config import ConfigError, resolve_file
+
+    try:
+        return str(resolve_file(app.settings, getattr(app.settings.files, which)))
+    except ConfigError as exc:
+        return f"(missing: {exc})"

@@ -1,0 +1,1 @@
+"""Discovery (the generic news spider) and extraction (one pure parser per source)."""

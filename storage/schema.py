@@ -1,0 +1,176 @@
+"""The database schema, as sqlite-utils migrations (applied on open, safe to run twice).
+
+Documented for users in README.md, section "Database". Times are ISO 8601 text:
+``published_at`` keeps the offset the site used (e.g. ``2026-03-07T08:52:00+07:00``);
+``*_utc`` and bookkeeping columns (``first_seen_at``...) are UTC (``...+00:00``).
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("newswatch")
+
+
+def fold_dd_sql(expr: str) -> str:
+    """SQL that maps đ/Đ to d/D, the folding FTS5's unicode61 tokenizer does not do."""
+    return f"replace(replace(coalesce({expr}, ''), 'đ', 'd'), 'Đ', 'D')"
+
+
+FTS_COLUMNS = ("title", "summary", "text")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            home TEXT NOT NULL,
+            parser TEXT NOT NULL,
+            language TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            config TEXT,              -- the source's block from sources.toml, as JSON
+            updated_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,         -- canonical URL: the identity
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT,
+            text TEXT NOT NULL,
+            authors TEXT NOT NULL DEFAULT '[]',   -- JSON list
+            published_at TEXT,                -- ISO 8601 with the site's UTC offset
+            published_utc TEXT,               -- same instant in UTC, for sorting/filtering
+            modified_at TEXT,                 -- the site's own modification time
+            updated_at TEXT,                  -- when newswatch stored changed content
+            language TEXT,
+            section TEXT,
+            image_url TEXT,
+            fetched_url TEXT,
+            original_url TEXT,                -- "Source:/Nguồn:" link: the page translated
+            related_urls TEXT NOT NULL DEFAULT '[]',
+            content_hash TEXT NOT NULL,
+            previous_content_hash TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            extraction TEXT NOT NULL DEFAULT '{}',  -- field -> method that supplied it
+            flags TEXT NOT NULL DEFAULT '[]',
+            parser TEXT,
+            is_ai INTEGER NOT NULL DEFAULT 0,
+            is_open_source_ai INTEGER NOT NULL DEFAULT 0,
+            ai_score REAL NOT NULL DEFAULT 0,
+            open_source_ai_score REAL NOT NULL DEFAULT 0,
+            matched_terms TEXT NOT NULL DEFAULT '[]',  -- [{term, field, count, topic}]
+            topics_version TEXT,
+            story_id INTEGER,                 -- shared by all copies/translations of a story
+            duplicate_of INTEGER REFERENCES articles(id) ON DELETE SET NULL
+        )
+        """
+    )
+    for columns in (
+        ("source",),
+        ("published_utc",),
+        ("first_seen_at",),
+        ("story_id",),
+        ("is_open_source_ai", "first_seen_at"),
+        ("is_ai", "first_seen_at"),
+        ("original_url",),
+    ):
+        db.table("articles").create_index(list(columns))
+
+    # Full-text search. The index is fed with đ/Đ folded to d/D (a view supplies the same
+    # folded text as external content, so snippet/rebuild/integrity-check agree), and the
+    # unicode61 tokenizer with remove_diacritics 2 folds every other mark (1 misses ộ, ệ).
+    folded = ", ".join(f"{fold_dd_sql(c)} AS {c}" for c in FTS_COLUMNS)
+    db.execute(f"CREATE VIEW articles_search AS SELECT id, {folded} FROM articles")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, summary, text, "
+        "content='articles_search', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    cols = ", ".join(FTS_COLUMNS)
+    new_values = ", ".join(fold_dd_sql(f"new.{c}") for c in FTS_COLUMNS)
+    old_values = ", ".join(fold_dd_sql(f"old.{c}") for c in FTS_COLUMNS)
+    db.execute(
+        f"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN "
+        f"INSERT INTO articles_fts(rowid, {cols}) VALUES (new.id, {new_values}); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN "
+        f"INSERT INTO articles_fts(articles_fts, rowid, {cols}) "
+        f"VALUES ('delete', old.id, {old_values}); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER articles_fts_au AFTER UPDATE OF {cols} ON articles BEGIN "
+        f"INSERT INTO articles_fts(articles_fts, rowid, {cols}) "
+        f"VALUES ('delete', old.id, {old_values}); "
+        f"INSERT INTO articles_fts(rowid, {cols}) VALUES (new.id, {new_values}); END"
+    )
+
+    db.execute(
+        """
+        CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,             -- feed, sitemap or listing page
+            source TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            status INTEGER,
+            checked_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,               -- crawl | run | schedule | ingest | demo
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,             -- running | ok | partial | failed | interrupted
+            pid INTEGER,
+            host TEXT,
+            sources TEXT NOT NULL DEFAULT '[]',
+            note TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE run_sources (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES crawl_runs(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,             -- running | ok | failed | timeout | killed
+            finish_reason TEXT,
+            requests INTEGER NOT NULL DEFAULT 0,
+            responses_304 INTEGER NOT NULL DEFAULT 0,
+            article_pages INTEGER NOT NULL DEFAULT 0,
+            articles_found INTEGER NOT NULL DEFAULT 0,
+            articles_new INTEGER NOT NULL DEFAULT 0,
+            articles_updated INTEGER NOT NULL DEFAULT 0,
+            articles_unchanged INTEGER NOT NULL DEFAULT 0,
+            parse_failures INTEGER NOT NULL DEFAULT 0,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '{}',     -- {kind: count}
+            coverage_title REAL,
+            coverage_published REAL,
+            coverage_text REAL,
+            duration_s REAL,
+            last_error TEXT,
+            log_path TEXT,
+            stats TEXT NOT NULL DEFAULT '{}'       -- the crawler's raw stats, JSON
+        )
+        """
+    )
+    db.table("run_sources").create_index(["source", "started_at"])
+    db.table("run_sources").create_index(["run_id"])

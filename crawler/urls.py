@@ -68,7 +68,11 @@ def canonical_url(url: str) -> str:
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not is_tracking_param(k)
+        ]
     )
     rebuilt = urlunsplit((scheme, host, parts.path or "/", query, ""))
     return canonicalize_url(rebuilt, keep_fragments=False)

@@ -7,6 +7,7 @@ which no SQLite tokenizer does, so "dien toan" matches "điện toán".
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -16,9 +17,28 @@ _BLANK_LINES_RE = re.compile(r"\n\s*\n+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+# A character reference with its semicolon. Legacy references without one ("&copy")
+# are left alone: in plain text "R&D" or "Q&A" must not change.
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 def nfc(text: str) -> str:
     """Return ``text`` in Unicode normal form C."""
     return unicodedata.normalize("NFC", text)
+
+
+def decode_entities(text: str) -> str:
+    """Decode HTML character references left in extracted text, repeatedly.
+
+    Some pages encode twice (tuoitre's JSON-LD headline holds ``Chi&amp;#7871;n``), so
+    decoding runs until nothing changes; each round shortens the text, so it ends, and
+    the result is a fixed point (decoding it again changes nothing).
+    """
+    while True:
+        decoded = _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text)
+        if decoded == text:
+            return text
+        text = decoded
 
 
 def clean_line(text: str) -> str:
@@ -31,7 +51,9 @@ def clean_paragraphs(text: str) -> str:
     """NFC, each paragraph's whitespace collapsed, paragraphs separated by one blank line."""
     text = _CONTROL_RE.sub(" ", nfc(text)).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = (_SPACE_RE.sub(" ", p).strip() for p in _BLANK_LINES_RE.split(text))
-    return "\n\n".join(" ".join(p.split("\n")).strip() for p in paragraphs if p.strip())
+    # split() also collapses what joining the lines of a paragraph brings together
+    # ("a\r b" -> "a\n b" -> "a  b"), so the result is a fixed point.
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
 def _fold_char(char: str) -> str:

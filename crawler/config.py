@@ -207,6 +207,33 @@ class Source:
     def entry_points(self) -> tuple[str, ...]:
         return self.feeds + self.sitemaps + self.listings
 
+    def to_json(self) -> str:
+        """The block as JSON (how a crawl process or a Scrapyd job receives its source)."""
+        import json
+
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Source:
+        import json
+
+        data = json.loads(text)
+        for key, value in data.items():
+            if isinstance(value, list):
+                data[key] = tuple(value)
+        return cls(**data)
+
+    @classmethod
+    def adhoc(cls, url: str) -> Source:
+        """A source for one-off ingests of pages from sites that are not configured."""
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(url).hostname or "").lower()
+        site = host.removeprefix("www.")
+        return cls(
+            id=site, name=site, home=f"https://{host}/", parser="generic", allowed_domains=(site,)
+        )
+
     def matches_article(self, url: str) -> bool:
         if self.exclude_pattern and re.search(self.exclude_pattern, url):
             return False

@@ -1,0 +1,223 @@
+"""Crawling from the command line: ``run``, ``crawl``, ``ingest``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TypeVar
+
+import click
+
+from crawler.cli import EXIT_LOCKED, App, UserError, cli, pass_app
+from crawler.config import ConfigError, Source
+from crawler.cycle import Cycle, CycleReport
+from crawler.lock import LockHeld, RunLock, lock_path_for
+from crawler.middlewares import parse_mirrors
+from crawler.runner import SourceOutcome
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def mirror_option(func: F) -> F:
+    return click.option(
+        "--mirror",
+        "mirrors",
+        multiple=True,
+        metavar="HOST=BASE_URL",
+        help="Fetch HOST's pages from BASE_URL (same path and query); stored URLs keep the real "
+        "host. Repeatable. For tests, demos and staging mirrors.",
+    )(func)
+
+
+def _check_mirrors(mirrors: Sequence[str]) -> list[str]:
+    try:
+        parse_mirrors(list(mirrors))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return list(mirrors)
+
+
+def _topics(app: App) -> str:
+    """Validate topics.toml up front: a bad file is a config error, not 11 crawl failures."""
+    from crawler.classify import TopicsError, load_topics
+
+    path = app.topics_path
+    try:
+        load_topics(path)
+    except TopicsError as exc:
+        raise UserError(str(exc)) from None
+    return str(path)
+
+
+def _print_outcome(outcome: SourceOutcome) -> None:
+    mark = "✓" if outcome.status == "ok" else "✗"
+    line = f"{mark} {outcome.line()}"
+    if outcome.status != "ok" and outcome.stats.get("last_error"):
+        line += f"\n    last error: {outcome.stats['last_error']}"
+    click.echo(line, err=True)
+
+
+@contextmanager
+def _locked(app: App) -> Iterator[None]:
+    lock = RunLock(lock_path_for(app.settings.storage.path))
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        raise UserError(f"{exc}. Nothing was done.", EXIT_LOCKED) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _graceful(cycle: Cycle) -> Iterator[None]:
+    """SIGTERM/SIGINT: stop starting crawls, let running ones finish, record the outcome."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        click.echo(
+            f"Received {signal.Signals(signum).name}: finishing running crawls, starting no more.",
+            err=True,
+        )
+        cycle.stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _report(report: CycleReport) -> None:
+    ok = sum(o.status == "ok" for o in report.outcomes)
+    click.echo(
+        f"Run {report.run_id} {report.status}: {ok}/{len(report.outcomes)} sources ok, "
+        f"{report.new_articles} new articles. Logs: {report.log_dir}",
+        err=True,
+    )
+    if report.digest is not None:
+        click.echo(report.digest.summary(), err=True)
+
+
+def _cycle(app: App, mirrors: Sequence[str]) -> Cycle:
+    return Cycle(
+        app.db,
+        app.settings,
+        topics_path=_topics(app),
+        mirrors=_check_mirrors(mirrors),
+        on_source_done=_print_outcome,
+    )
+
+
+@cli.command()
+@click.option(
+    "--source", "source_ids", multiple=True, metavar="ID", help="Only this source (repeatable)."
+)
+@click.option("--no-digest", is_flag=True, help="Crawl only; leave the digest to a later run.")
+@mirror_option
+@pass_app
+def run(app: App, source_ids: tuple[str, ...], no_digest: bool, mirrors: tuple[str, ...]) -> None:
+    """One full cycle: crawl every enabled source, store, classify, deliver the digest.
+
+    Each source is crawled in its own process with a hard timeout; a failing source is
+    recorded and never stops the others. Exits 0 when the cycle ran (even if some
+    sources failed), 2 on invalid configuration, 3 when the database is unusable, 75
+    when another run is active. This is the command for cron.
+    """
+    sources = app.select_sources(source_ids)
+    cycle = _cycle(app, mirrors)
+    with _locked(app), _graceful(cycle):
+        report = cycle.run(sources, kind="run", digest=not no_digest, health=lambda: _health(app))
+    _report(report)
+
+
+@cli.command()
+@click.option(
+    "--source", "source_ids", multiple=True, metavar="ID", help="Only this source (repeatable)."
+)
+@mirror_option
+@pass_app
+def crawl(app: App, source_ids: tuple[str, ...], mirrors: tuple[str, ...]) -> None:
+    """Crawl sources (all enabled ones by default) and store new articles; no digest.
+
+    Each crawl runs in its own process; per-source statistics (requests, 304s, new and
+    updated articles, parse failures, errors, duration) are recorded as a crawl run.
+    """
+    sources = app.select_sources(source_ids)
+    cycle = _cycle(app, mirrors)
+    with _locked(app), _graceful(cycle):
+        report = cycle.run(sources, kind="crawl", digest=False)
+    _report(report)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@mirror_option
+@pass_app
+def ingest(app: App, urls: tuple[str, ...], mirrors: tuple[str, ...]) -> None:
+    """Fetch, extract and store specific article URLs (any site).
+
+    Pages of configured sources use that source's parser; other sites use the generic
+    extractor. Already stored URLs are fetched again and updated if they changed.
+    """
+    from crawler.urls import InvalidURL, canonical_url
+
+    for url in urls:
+        try:
+            canonical_url(url)
+        except InvalidURL as exc:
+            raise UserError(str(exc)) from None
+    groups = group_by_source(list(urls), list(app.sources.values()))
+    cycle = _cycle(app, mirrors)
+    with _graceful(cycle):
+        report = cycle.run(groups, kind="ingest", digest=False, urls=list(urls))
+    from storage.articles import get_article
+
+    missing = 0
+    for url in urls:
+        row = get_article(app.db, url)
+        if row is None:
+            missing += 1
+            click.echo(f"✗ {url}: not stored (see {report.log_dir})")
+        else:
+            click.echo(f"#{row['id']} {row['source']} {row['title']}")
+    if missing:
+        sys.exit(1)
+
+
+def group_by_source(urls: list[str], sources: list[Source]) -> list[Source]:
+    """The sources the URLs belong to (by host); unknown hosts get an ad-hoc generic source."""
+    from crawler.urls import host_of
+
+    chosen: dict[str, Source] = {}
+    for url in urls:
+        host = host_of(url).removeprefix("www.")
+        match = next(
+            (
+                s
+                for s in sources
+                if any(host == d or host.endswith("." + d) for d in s.allowed_domains)
+            ),
+            None,
+        )
+        source = match or Source.adhoc(url)
+        chosen.setdefault(source.id, source)
+    return list(chosen.values())
+
+
+def _health(app: App) -> list[dict[str, str]]:
+    """Unhealthy sources for the digest's health section."""
+    try:
+        from crawler.health import assess
+    except ImportError:
+        return []
+    try:
+        return [
+            h.as_row() for h in assess(app.db, app.settings, app.sources.values()) if not h.healthy
+        ]
+    except ConfigError:
+        return []

@@ -1,0 +1,1 @@
+"""Replica news sites for tests, the offline demo and benchmarks."""

@@ -1,0 +1,306 @@
+"""The generic, configuration-driven news spider.
+
+One spider for every source: it reads the source's block (feeds, sitemaps, listings,
+article pattern) from the crawler settings, discovers article URLs, skips the ones
+already stored, and hands each article page to the source's parser. It never writes to
+the database: items go to the pipelines (local crawl) or to a feed (Scrapyd job).
+
+Items are plain dicts so that any feed exporter can carry them:
+``{"type": "article", "article": {...}}`` and, once an entry point answered 200,
+``{"type": "validator", "url", "etag", "last_modified", "status"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.config import Source
+from crawler.errors import error_kind
+from crawler.state import IncrementalState
+from crawler.urls import InvalidURL, canonical_url
+from spiders import discovery
+from spiders.parsers import ParseError, parse_article
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml", b"text/plain")
+MAX_LINKS_PER_PAGE = 500
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(
+        self,
+        *args: Any,
+        source_config: Source | None = None,
+        state: IncrementalState | None = None,
+        urls: list[str] | None = None,
+        max_listing_pages: int = 5,
+        max_age_days: int = 30,
+        timezone: str = "Asia/Ho_Chi_Minh",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if source_config is None:
+            raise ValueError("NewsSpider needs a source (setting NEWSWATCH_SOURCE)")
+        self.source = source_config
+        self.state = state or IncrementalState()
+        self.urls = list(urls or [])
+        self.max_listing_pages = source_config.max_listing_pages or max_listing_pages
+        self.max_age = timedelta(days=max_age_days)
+        self.timezone = timezone
+        self.allowed_domains = list(source_config.allowed_domains)
+        self.scheduled: set[str] = set()
+        self.visited_sitemaps: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        settings = crawler.settings
+        kwargs.setdefault("source_config", Source.from_json(settings.get("NEWSWATCH_SOURCE")))
+        state_file = settings.get("NEWSWATCH_STATE_FILE")
+        if state_file:
+            kwargs.setdefault("state", IncrementalState.load(state_file))
+        urls = settings.get("NEWSWATCH_URLS")
+        if urls:
+            kwargs.setdefault("urls", json.loads(urls) if isinstance(urls, str) else list(urls))
+        kwargs.setdefault("max_listing_pages", settings.getint("NEWSWATCH_MAX_LISTING_PAGES", 5))
+        kwargs.setdefault("max_age_days", settings.getint("NEWSWATCH_MAX_FEED_AGE_DAYS", 30))
+        kwargs.setdefault("timezone", settings.get("NEWSWATCH_TIMEZONE", "Asia/Ho_Chi_Minh"))
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        return spider
+
+    # ------------------------------------------------------------------ entry points
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.urls:  # `newswatch ingest`: fetch exactly these pages, known or not
+            for url in self.urls:
+                yield self._article_request(url, force=True)
+            return
+        for url in self.source.feeds:
+            yield self._entry_request(url, self.parse_feed)
+        for url in self.source.sitemaps:
+            self.visited_sitemaps.add(url)
+            yield self._entry_request(url, self.parse_sitemap)
+        for url in self.source.listings:
+            yield self._entry_request(url, self.parse_listing, page=1, listing=url)
+
+    def _entry_request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
+        meta = {
+            "conditional": self.state.validators_for(url),
+            "handle_httpstatus_list": [304],
+            "entry_point": url,
+        }
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            meta=meta,
+            cb_kwargs=cb_kwargs,
+            dont_filter=True,
+        )
+
+    def _article_request(self, url: str, *, force: bool = False) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"article": True},
+            dont_filter=force,
+        )
+
+    # ------------------------------------------------------------------ discovery
+
+    def _new_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        """Requests for candidate URLs that are articles of this source and not yet known."""
+        candidates = discovery.select_articles(
+            urls,
+            domains=self.source.allowed_domains,
+            pattern=self.source.article_pattern,
+            exclude=self.source.exclude_pattern,
+        )
+        self._inc("articles_found", len(candidates))
+        for url in candidates[:MAX_LINKS_PER_PAGE]:
+            try:
+                key = canonical_url(url)
+            except InvalidURL:
+                continue
+            if key in self.scheduled or self.state.is_known(url):
+                continue
+            self.scheduled.add(key)
+            yield self._article_request(url)
+
+    def _entry_ok(self, response: Response) -> bool:
+        """False for a 304 (nothing changed); counts entry points that answered."""
+        if response.meta.get("entry_point"):
+            self._inc("entry_points_ok")
+        if response.status == 304:
+            self._inc("responses_304")
+            return False
+        return True
+
+    def _validator(self, response: Response) -> dict[str, Any]:
+        headers = response.headers
+        return {
+            "type": "validator",
+            "url": response.meta.get("entry_point", response.url),
+            "etag": _header(headers.get("ETag")),
+            "last_modified": _header(headers.get("Last-Modified")),
+            "status": response.status,
+        }
+
+    def _too_old(self, when: datetime | None) -> bool:
+        return when is not None and when < datetime.now(UTC) - self.max_age
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        if not self._entry_ok(response):
+            return
+        try:
+            entries = discovery.parse_feed(response.body, response.url)
+        except discovery.DiscoveryError as exc:
+            self._error("bad_feed", f"{response.url}: {exc}")
+            return
+        yield self._validator(response)
+        yield from self._new_articles([e.url for e in entries if not self._too_old(e.published)])
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        if not self._entry_ok(response):
+            return
+        try:
+            sitemap = discovery.parse_sitemap(response.body, response.url)
+        except discovery.DiscoveryError as exc:
+            self._error("bad_sitemap", f"{response.url}: {exc}")
+            return
+        if response.meta.get("entry_point") == response.url or response.url in self.source.sitemaps:
+            yield self._validator(response)
+        if sitemap.kind == "urlset":
+            recent = [e for e in sitemap.entries if not self._too_old(e.published)]
+            recent.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
+            yield from self._new_articles([e.url for e in recent])
+            return
+        children = [e for e in sitemap.entries if not self._too_old(e.published)]
+        children.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
+        for child in children:
+            if child.url in self.visited_sitemaps:  # an index that lists itself, or a loop
+                continue
+            self.visited_sitemaps.add(child.url)
+            yield scrapy.Request(child.url, callback=self.parse_sitemap, errback=self.on_error)
+
+    def parse_listing(self, response: Response, page: int, listing: str) -> Iterator[Any]:
+        if page == 1 and not self._entry_ok(response):
+            return
+        if not _is_html(response):
+            self._error("not_html", f"{response.url}: listing is {_content_type(response)}")
+            return
+        links = discovery.listing_links(
+            response.body, response.url, self.source.link_selector, limit=20_000
+        )
+        requests = list(self._new_articles(links))
+        if page == 1:
+            yield self._validator(response)
+        yield from requests
+        if not requests:  # pagination stops at the first page with nothing new
+            return
+        if page >= self.max_listing_pages:
+            return
+        following: str | None
+        if self.source.page_template:
+            following = discovery.page_url(self.source.page_template, listing, page + 1)
+        else:
+            following = discovery.next_page(
+                response.body, response.url, self.source.next_page_selector
+            )
+        if following and following != response.url:
+            yield scrapy.Request(
+                following,
+                callback=self.parse_listing,
+                errback=self.on_error,
+                cb_kwargs={"page": page + 1, "listing": listing},
+            )
+
+    # ------------------------------------------------------------------ extraction
+
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+        self._inc("article_pages")
+        if not _is_html(response):
+            self._error("not_html", f"{response.url}: {_content_type(response)}")
+            return
+        if not response.body.strip():
+            self._error("empty_body", f"{response.url}: empty 200 response")
+            return
+        try:
+            article = parse_article(
+                response.body,
+                response.url,
+                parser=self.source.parser,
+                source=self.source.id,
+                fetched_at=datetime.now(UTC),
+                encoding=_charset(response),
+                selectors=self.source.selectors or None,
+                tz=self.timezone,
+            )
+        except ParseError as exc:
+            self._inc("parse_failures")
+            self._error("not_an_article", f"{response.url}: {exc}", count_error=False)
+            return
+        except Exception as exc:  # a parser bug must not stop the crawl: count and name it
+            self._inc("parse_failures")
+            self._error(
+                "parser_crash", f"{response.url}: {type(exc).__name__}: {exc}", count_error=False
+            )
+            log.exception("parser %s crashed on %s", self.source.parser, response.url)
+            return
+        self._inc("articles_extracted")
+        yield {"type": "article", "article": article.to_dict()}
+
+    # ------------------------------------------------------------------ errors and stats
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        kind = error_kind(failure)
+        self._error(kind, f"{url}: {failure.getErrorMessage()}")
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"newswatch/{key}", count)
+
+    def _error(self, kind: str, message: str, *, count_error: bool = True) -> None:
+        self._inc(f"errors/{kind}")
+        if count_error:
+            self._inc("error_count")
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value("newswatch/last_error", f"{kind}: {message}"[:500])
+        log.warning("%s: %s", kind, message)
+
+
+def _header(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None
+
+
+def _content_type(response: Response) -> str:
+    return (response.headers.get("Content-Type") or b"(none)").decode("latin-1")
+
+
+def _is_html(response: Response) -> bool:
+    content_type = (response.headers.get("Content-Type") or b"text/html").lower()
+    return any(content_type.startswith(t) for t in HTML_TYPES)
+
+
+def _charset(response: Response) -> str | None:
+    """The charset the server declared (None when it declared none)."""
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key == "charset" and value:
+            return value.strip("\"' ")
+    return None

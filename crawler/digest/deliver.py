@@ -181,7 +181,8 @@ def html_part(message: bytes) -> str:
     if body is None:  # pragma: no cover - build_message always adds one
         raise ValueError("the stored digest has no HTML part")
     content = body.get_content()
-    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")  # the stored message has SMTP's CRLF; files do not
 
 
 def write_files(out_dir: Path, stem: str, message: bytes, markdown: str) -> list[Path]:

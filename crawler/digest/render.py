@@ -11,11 +11,12 @@ CR/LF before it is set.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -211,9 +212,13 @@ def sender_address(sender: str) -> str:
 
 
 def new_message_id(sender: str, digest_id: int) -> str:
-    """A globally unique Message-ID in the sender's domain, kept for every retry."""
+    """A globally unique Message-ID in the sender's domain, kept for every retry.
+
+    Short on purpose: a header line over 78 characters gets folded, and some readers
+    then see the folded id with a leading space.
+    """
     domain = sender_address(sender).rpartition("@")[2] or "newswatch.invalid"
-    return make_msgid(idstring=f"newswatch-digest-{digest_id}", domain=domain)
+    return f"<{digest_id}.{secrets.token_hex(8)}.newswatch@{domain}>"
 
 
 def build_message(

@@ -78,17 +78,19 @@ class DigestReport:
     sent: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
+    in_progress: int = 0  # pending deliveries another live run is sending right now
     errors: dict[str, str] = field(default_factory=dict)  # recipient -> last error now
     files: list[Path] = field(default_factory=list)
     feed: Path | None = None
     feed_entries: int = 0
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # e.g. the feed could not be written
     previews: list[Preview] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when nothing failed and nothing is left waiting."""
-        return not self.failed and not self.pending
+        """True when nothing failed, nothing is left waiting and the feed was written."""
+        return not self.failed and not self.pending and not self.problems
 
     def count(self, bucket: dict[str, int], recipient: str) -> None:
         bucket[recipient] = bucket.get(recipient, 0) + 1
@@ -115,11 +117,13 @@ class DigestReport:
             parts.append("FAILED: " + _names(self.failed, self.errors))
         if self.pending:
             parts.append("pending (retried next run): " + _names(self.pending, self.errors))
+        if self.in_progress:
+            parts.append(f"{self.in_progress} being sent by another run")
         if self.files:
             parts.append(f"{len(self.files)} files written")
         if self.feed is not None:
             parts.append(f"feed {self.feed} ({self.feed_entries} entries)")
-        return "digest: " + "; ".join(parts + self.notes)
+        return "digest: " + "; ".join(parts + self.notes + self.problems)
 
     def _dry_summary(self) -> str:
         if self.previews:
@@ -161,6 +165,13 @@ class Targets:
             where = str(settings.config_path or "settings")
             raise ConfigError(
                 where, "digest.recipients", "<none>", "at least one address when smtp.host is set"
+            )
+        if settings.smtp.username and not settings.smtp.password:
+            raise ConfigError(
+                "environment",
+                "smtp.password",
+                "<not set>",
+                "$NEWSWATCH_SMTP_PASSWORD when smtp.username is set",
             )
         return cls(selection=tuple(dict.fromkeys(settings.digest.recipients)), email=True)
 
@@ -453,11 +464,15 @@ def _note(report: DigestReport, note: str) -> None:
         report.notes.append(note)
 
 
-def _pending_by_recipient(db: sqlite_utils.Database) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _count_pending(db: sqlite_utils.Database, settings: Settings, report: DigestReport) -> None:
+    """Pending deliveries after the run, apart from those another live run is sending."""
+    is_stale = _stale_check(lease_seconds(settings))
+    report.pending, report.in_progress = {}, 0
     for row in store.pending_deliveries(db):
-        counts[row["recipient"]] = counts.get(row["recipient"], 0) + 1
-    return counts
+        if row["claimed_by"] and not is_stale(row["claimed_by"], row["claimed_at"] or ""):
+            report.in_progress += 1
+        else:
+            report.count(report.pending, row["recipient"])
 
 
 # --------------------------------------------------------------------------- entry points
@@ -500,8 +515,11 @@ def run_digest(
             deliver(db, settings, fresh, out, mailer, report)
     finally:
         store.release_claims(db, claim)
-    report.pending = _pending_by_recipient(db)
-    report.feed, report.feed_entries = write_feed(db, settings, out, now)
+    _count_pending(db, settings, report)
+    try:
+        report.feed, report.feed_entries = write_feed(db, settings, out, now)
+    except OSError as exc:
+        report.problems.append(f"feed not written: {exc}")
     return report
 
 
@@ -523,7 +541,7 @@ def _dry_run(
             report.previews.append(Preview(context.subject, recipients, rendered.text))
             report.stories += len(context.open_source_ai)
             report.other_stories += len(context.other_ai)
-    report.pending = _pending_by_recipient(db)
+    _count_pending(db, settings, report)
     return report
 
 

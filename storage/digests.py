@@ -24,6 +24,11 @@ SECTION_OSAI, SECTION_OTHER = "open_source_ai", "other_ai"
 STORY = "coalesce(a.story_id, a.id)"
 
 
+def _in_stories(ids: str) -> str:
+    """``coalesce(a.story_id, a.id) IN (ids)`` in a form SQLite answers from indexes."""
+    return f"(a.story_id IN ({ids}) OR (a.story_id IS NULL AND a.id IN ({ids})))"
+
+
 @dataclass(frozen=True, slots=True)
 class StoryState:
     """One AI story not yet carried to a recipient."""
@@ -57,7 +62,7 @@ def uncarried_stories(db: sqlite_utils.Database, recipient: str) -> list[StorySt
                    coalesce(min(CASE WHEN a.duplicate_of IS NULL THEN a.id END), min(a.id))
                        AS primary_id
             FROM articles a LEFT JOIN delivered d ON d.article_id = a.id
-            WHERE {STORY} IN (SELECT sid FROM ai_stories)
+            WHERE {_in_stories("SELECT sid FROM ai_stories")}
             GROUP BY sid
         )
         SELECT s.sid, s.osai, s.attempted, s.first_seen,
@@ -79,9 +84,7 @@ def open_source_ai_stories(db: sqlite_utils.Database) -> list[tuple[int, str]]:
                    coalesce(min(CASE WHEN a.duplicate_of IS NULL THEN a.id END), min(a.id))
                        AS primary_id
             FROM articles a
-            WHERE {STORY} IN (
-                SELECT {STORY} FROM articles a WHERE a.is_open_source_ai = 1
-            )
+            WHERE {_in_stories(f"SELECT {STORY} FROM articles a WHERE a.is_open_source_ai = 1")}
             GROUP BY sid
         )
         SELECT s.sid, coalesce(p.published_utc, s.first_seen)
@@ -107,11 +110,11 @@ def story_members(
                    a.first_seen_at, a.updated_at, a.language, a.is_ai, a.is_open_source_ai,
                    a.matched_terms, a.duplicate_of, s.name AS source_name
             FROM articles a LEFT JOIN sources s ON s.id = a.source
-            WHERE {STORY} IN ({marks})
+            WHERE {_in_stories(marks)}
             ORDER BY a.duplicate_of IS NOT NULL, coalesce(a.published_utc, a.first_seen_at),
                      a.id
             """,
-            chunk,
+            chunk + chunk,
         )
         for row in rows:
             out[int(row.pop("story"))].append(row)

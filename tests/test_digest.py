@@ -448,3 +448,21 @@ def test_docs_sample_matches_the_rendering(db: sqlite_utils.Database, tmp_path: 
     docs = (REPO_ROOT / "docs" / "digest.md").read_text(encoding="utf-8")
     block = docs.split("<!-- sample:start -->\n```text\n")[1].split("```\n<!-- sample:end -->")[0]
     assert block == text
+
+
+def test_the_same_digest_cannot_be_stored_twice(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    """The uniqueness rule behind the write lock: content_key is unique."""
+    import sqlite3
+
+    add(db, "https://vnexpress.net/a.html", "Câu chuyện A")
+    run_digest(db, settings_for(tmp_path / "out"), now=NOW)
+    row = next(db.query("SELECT * FROM digests"))
+    row.update(id=2, message_id="<other@localhost>")
+    with pytest.raises(sqlite3.IntegrityError, match="content_key"):
+        db["digests"].insert(row)
+
+
+def test_non_ascii_recipient_is_a_config_error(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "out", port=2525, recipients=["người@example.org"])
+    with pytest.raises(ConfigError, match="ASCII e-mail addresses"):
+        run_digest(db, settings, now=NOW)

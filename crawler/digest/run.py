@@ -166,6 +166,10 @@ class Targets:
             raise ConfigError(
                 where, "digest.recipients", "<none>", "at least one address when smtp.host is set"
             )
+        for address in settings.digest.recipients:
+            if not address.isascii():  # smtplib speaks ASCII only (no SMTPUTF8)
+                where = str(settings.config_path or "settings")
+                raise ConfigError(where, "digest.recipients", address, "ASCII e-mail addresses")
         if settings.smtp.username and not settings.smtp.password:
             raise ConfigError(
                 "environment",

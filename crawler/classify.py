@@ -90,7 +90,9 @@ class TopicsError(ValueError):
         self.found = found
         self.expected = expected
         shown = found if isinstance(found, str) and found.startswith("<") else repr(found)
-        super().__init__(f"{path}: {key}: found {shown}, expected {expected}")
+        message = f"{path}: {key}: found {shown}, expected {expected}"
+        # TOML keys may hold line breaks; the CLI prints this message as one line.
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 class JsonlError(ValueError):
@@ -353,8 +355,11 @@ def _parse_terms(where: str, data: Mapping[str, Any], fold_min_words: int) -> It
 
 
 def _parse_term(where: str, key: str, topic: str, language: str, text: str, spec: Any) -> Term:
-    if text != nfc(text).strip() or not _WORD_RE.search(text):
-        raise TopicsError(where, key, text, "a term in NFC with letters and no outer spaces")
+    # A term starts with a letter or digit: matching anchors it at a word start.
+    if text != nfc(text).strip() or not text[:1].isalnum():
+        raise TopicsError(
+            where, key, text, "a term in NFC that starts with a letter or digit, no outer spaces"
+        )
     if isinstance(spec, bool | int | float):
         if isinstance(spec, bool) or spec <= 0 or not math.isfinite(spec):
             raise TopicsError(where, key, spec, "a positive weight or an inline table")
@@ -727,14 +732,6 @@ def _has_sentence_end(text: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- JSONL
-
-RESULT_FIELDS: Final = (
-    "is_ai",
-    "is_open_source_ai",
-    "ai_score",
-    "open_source_ai_score",
-    "matched_terms",
-)
 
 
 def classify_jsonl(in_stream: TextIO, out_stream: TextIO, classifier: Classifier) -> int:

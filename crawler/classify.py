@@ -11,9 +11,10 @@ How a verdict is reached, in short:
   Case-sensitive terms ("AI", "IA", "LLM") match only as written, never inside a word and
   never in an all-caps line (where "AI CŨNG" is the Vietnamese "anyone"). Multi-word
   terms may also match text typed without diacritics ("fold" matching).
-* A term marked ``needs_context`` (generic "open source", "GitHub", ambiguous names like
-  "Gemini" or "Falcon") only counts when an AI term is near it: in the same sentence or
-  within ``window_tokens`` tokens in the body, or anywhere in the title and summary.
+* A term marked ``needs_context`` (generic "open source", ambiguous names like "Falcon"
+  or "Claude") only counts when tied to AI: in the body by an AI term in the same
+  sentence or within ``window_tokens`` tokens, or by an AI headline (title + summary);
+  in the headline by an AI term there, or by a body that is about AI on its own.
 * Each (term, field) contributes ``weight x field boost x (1 + ln count)``; the body's
   part is divided by ``sqrt(words / reference_words)`` for long bodies, so a passing
   mention in a long article weighs little.
@@ -625,7 +626,7 @@ class Classifier:
             normalised = nfc(raw)
             found.append(_FieldMatches(name, normalised, matcher.find(normalised)))
         counts = self._count(found)
-        return self._verdict(counts, words=len(found[2].text.split()))
+        return self._verdict(counts, body=found[2].text)
 
     def classify_article(self, article: Article) -> Classification:
         """Classify an :class:`~crawler.models.Article`."""
@@ -645,32 +646,61 @@ class Classifier:
         return self._all
 
     def _count(self, found: list[_FieldMatches]) -> dict[tuple[Term, str], int]:
-        """How often each term counts in each field, after case and context checks."""
-        head_anchored = any(
-            m.term.is_anchor and not (m.term.case_sensitive and _is_shouted(f.text, m.start, m.end))
+        """How often each term counts in each field, after case and context checks.
+
+        A ``needs_context`` term counts in the body when an AI term is near it or the
+        headline (title + summary) is about AI; in the headline, when the headline holds
+        an AI term or the body is about AI on its own.
+        """
+        valid = {
+            f.name: (
+                f.text,
+                [
+                    m
+                    for m in f.matches
+                    if not (m.term.case_sensitive and _is_shouted(f.text, m.start, m.end))
+                ],
+            )
             for f in found
-            if f.name in HEAD_FIELDS
-            for m in f.matches
-        )
+        }
+        head_anchored = any(m.term.is_anchor for name in HEAD_FIELDS for m in valid[name][1])
         counts: dict[tuple[Term, str], int] = {}
-        for f in found:
-            valid = [
-                m
-                for m in f.matches
-                if not (m.term.case_sensitive and _is_shouted(f.text, m.start, m.end))
-            ]
-            anchors = [m.start for m in valid if m.term.is_anchor]
-            for m in valid:
-                # A headline about AI ties the whole article to AI; otherwise a body
-                # term needs an AI term close by.
-                if m.term.needs_context and not (
-                    head_anchored
-                    or (f.name not in HEAD_FIELDS and self._near_anchor(f.text, m, anchors))
-                ):
+        body, body_matches = valid["text"]
+        anchors = [m.start for m in body_matches if m.term.is_anchor]
+        for m in body_matches:
+            if m.term.needs_context and not (head_anchored or self._near_anchor(body, m, anchors)):
+                continue
+            counts[(m.term, "text")] = counts.get((m.term, "text"), 0) + 1
+        head_context = head_anchored or self._body_is_ai(counts, body)
+        for name in ("title", "summary"):
+            for m in valid[name][1]:
+                if m.term.needs_context and not head_context:
                     continue
-                key = (m.term, f.name)
-                counts[key] = counts.get(key, 0) + 1
+                counts[(m.term, name)] = counts.get((m.term, name), 0) + 1
         return counts
+
+    def _body_is_ai(self, counts: dict[tuple[Term, str], int], body: str) -> bool:
+        """Whether the body's own AI evidence reaches the AI threshold."""
+        if not counts:
+            return False
+        factor = self._length_factor(body)
+        score = sum(
+            self._value(term, "text", count, factor)
+            for (term, _), count in counts.items()
+            if term.counts_for_ai
+        )
+        return round(score, 3) >= self.topics.thresholds.ai
+
+    def _length_factor(self, body: str) -> float:
+        """Divisor of body scores: long bodies are discounted so that one sentence in
+        2,000 words weighs little."""
+        words = len(body.split())
+        return math.sqrt(max(1.0, words / self.topics.scoring.reference_words))
+
+    def _value(self, term: Term, field_name: str, count: int, length_factor: float) -> float:
+        """What ``count`` matches of ``term`` in a field add to its topic's score."""
+        value = term.weight * self.topics.scoring.boost(field_name) * (1.0 + math.log(count))
+        return value / length_factor if field_name == "text" else value
 
     def _near_anchor(self, text: str, match: _Match, anchors: list[int]) -> bool:
         """Whether an anchor is in the same sentence or within the token window."""
@@ -690,16 +720,14 @@ class Classifier:
             return True
         return not _has_sentence_end(between)
 
-    def _verdict(self, counts: dict[tuple[Term, str], int], *, words: int) -> Classification:
-        scoring = self.topics.scoring
-        # Long bodies are discounted so that one sentence in 2,000 words weighs little.
-        length_factor = math.sqrt(max(1.0, words / scoring.reference_words))
+    def _verdict(self, counts: dict[tuple[Term, str], int], *, body: str) -> Classification:
+        # Counting words costs as much as a regex pass: only done when the body matters.
+        has_body = any(field_name == "text" for _, field_name in counts)
+        length_factor = self._length_factor(body) if has_body else 1.0
         scores = {TOPIC_AI: 0.0, TOPIC_OPEN_SOURCE: 0.0}
         evidence = []
         for (term, field_name), count in counts.items():
-            value = term.weight * scoring.boost(field_name) * (1.0 + math.log(count))
-            if field_name == "text":
-                value /= length_factor
+            value = self._value(term, field_name, count, length_factor)
             topics = [term.topic] + ([TOPIC_AI] if term.also_ai else [])
             for topic in topics:
                 scores[topic] += value

@@ -45,7 +45,7 @@ def test_evaluation_set_is_large_varied_and_consistent(items: list[dict[str, Any
     for item in items:
         assert item["is_ai"] or not item["is_open_source_ai"], item["id"]
         assert item["title"].strip() and item["text"].strip() and item["note"].strip()
-    assert {item.get("split") for item in items} == {"dev", "held_out"}
+    assert {item.get("split") for item in items} == {"dev", "held_out", "held_out_2"}
 
 
 @pytest.mark.parametrize("label", ["is_ai", "is_open_source_ai"])
@@ -64,11 +64,13 @@ def test_f1_floors_per_language(result: dict[str, Any], language: str, label: st
 
 
 @pytest.mark.parametrize("label", ["is_ai", "is_open_source_ai"])
-def test_f1_floors_on_held_out_items(result: dict[str, Any], label: str) -> None:
+def test_f1_floors_on_held_out_items(
+    classifier: Classifier, items: list[dict[str, Any]], label: str
+) -> None:
+    # Items written after the rules were tuned (both batches together: 64 items).
+    held_out = evaluate(classifier, [i for i in items if i["split"] != "dev"])
     floor = AI_F1_FLOOR if label == "is_ai" else OPEN_SOURCE_AI_F1_FLOOR
-    assert result["by_split"]["held_out"][label]["f1"] >= floor, format_report(
-        result, show_errors=True
-    )
+    assert held_out[label]["f1"] >= floor, format_report(held_out, show_errors=True)
 
 
 # ------------------------------------------------------------ the tool itself

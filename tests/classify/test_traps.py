@@ -188,6 +188,28 @@ def test_open_source_under_an_ai_headline_counts(classifier: Classifier) -> None
     assert "Creative Commons" in terms(result, "open_source")
 
 
+def test_open_source_headline_over_an_ai_body_counts(classifier: Classifier) -> None:
+    result = classifier.classify(
+        title="Cộng đồng phát hành bộ mô hình tiếng Việt nguồn mở",
+        text="Các mô hình AI dùng cho chatbot tra cứu tài liệu được chia sẻ miễn phí.",
+        language="vi",
+    )
+    assert ("nguồn mở", "title") in {(m.term, m.field) for m in result.matched_terms}
+    assert result.is_open_source_ai
+
+
+def test_open_source_headline_over_a_passing_ai_mention_does_not(
+    classifier: Classifier,
+) -> None:
+    result = classifier.classify(
+        title="500 trường học dùng phần mềm nguồn mở để quản lý thư viện",
+        text="Phần mềm hỗ trợ mượn trả sách bằng mã vạch; nhóm phát triển đang tìm hiểu AI.",
+        language="vi",
+    )
+    assert "nguồn mở" not in terms(result)
+    assert not result.is_ai
+
+
 # --------------------------------------------------------------------------- OpenAI
 
 

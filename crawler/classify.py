@@ -19,7 +19,9 @@ How a verdict is reached, in short:
   part is divided by ``sqrt(words / reference_words)`` for long bodies, so a passing
   mention in a long article weighs little.
 * ``is_ai`` when the AI score reaches its threshold; ``is_open_source_ai`` when the
-  article is AI and the open-source score reaches its own threshold.
+  article is AI and the open-source score reaches its own threshold and a minimum share
+  of the AI score (one open-source sentence in a closed-model review is not enough).
+* The evidence lists every (term, field, count, topic) that counted, sorted.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -59,7 +61,6 @@ TOPIC_AI: Final = "ai"
 TOPIC_OPEN_SOURCE: Final = "open_source"
 TOPICS: Final = (TOPIC_AI, TOPIC_OPEN_SOURCE)
 ANY_LANGUAGE: Final = "any"
-FIELDS: Final = ("title", "summary", "text")
 HEAD_FIELDS: Final = frozenset({"title", "summary"})
 
 _LANGUAGE_KEY_RE = re.compile(r"[a-z]{2,3}")
@@ -173,7 +174,7 @@ class Topics:
     thresholds: Thresholds
     window_tokens: int
     fold_min_words: int
-    terms: tuple[Term, ...] = field(default=())
+    terms: tuple[Term, ...] = ()
 
     @property
     def languages(self) -> frozenset[str]:
@@ -213,6 +214,10 @@ def load_topics(path: str | os.PathLike[str]) -> Topics:
         raise TopicsError(where, "(file)", "<no such file>", "a readable TOML file") from None
     except OSError as exc:
         raise TopicsError(where, "(file)", f"<{exc.strerror}>", "a readable TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise TopicsError(
+            where, "(encoding)", f"<byte {exc.object[exc.start]:#04x} at {exc.start}>", "UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise TopicsError(where, "(syntax)", f"<{exc}>", "valid TOML") from None
     return _parse_topics(where, data)

@@ -13,6 +13,7 @@ the items the rules were tuned on, "held_out" for those written afterwards).
 from __future__ import annotations
 
 import argparse
+import importlib.resources
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,13 +24,24 @@ from crawler.classify import Classifier, TopicsError, load_topics
 
 LABELS: Final = ("is_ai", "is_open_source_ai")
 _REPO_ROOT: Final = Path(__file__).resolve().parent.parent
-DEFAULT_TOPICS: Final = _REPO_ROOT / "config" / "topics.toml"
+_REPO_TOPICS: Final = _REPO_ROOT / "config" / "topics.toml"
 DEFAULT_DATA: Final = _REPO_ROOT / "tests" / "data" / "classifier_eval.jsonl"
 _REQUIRED: Final = ("id", "title", "text", *LABELS)
 
 
 # (language, split, expected labels, predicted labels) of one evaluated item.
 _Row = tuple[str, str, dict[str, bool], dict[str, bool]]
+
+
+def default_topics() -> Path:
+    """The repository's config/topics.toml, else the copy packaged as crawler.defaults."""
+    if _REPO_TOPICS.is_file():
+        return _REPO_TOPICS
+    try:
+        packaged = importlib.resources.files("crawler.defaults") / "topics.toml"
+    except ModuleNotFoundError:
+        return _REPO_TOPICS  # neither exists: the error will name the repository path
+    return Path(str(packaged))
 
 
 def load_items(path: str | Path) -> list[dict[str, Any]]:
@@ -188,7 +200,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         prog="python -m crawler.evaluate_classifier",
         description="Precision, recall and F1 of the classifier on a labelled set.",
     )
-    parser.add_argument("--topics", default=str(DEFAULT_TOPICS), help="topics.toml to test")
+    parser.add_argument("--topics", default=str(default_topics()), help="topics.toml to test")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="labelled JSON lines")
     parser.add_argument(
         "--show-errors", action="store_true", help="list misclassified items with evidence"

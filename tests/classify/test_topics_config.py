@@ -66,6 +66,16 @@ def test_missing_file(tmp_path: Path) -> None:
     assert_error(tmp_path / "nope.toml", "(file)", "a readable TOML file", "<no such file>")
 
 
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_bytes(b'[ai.any]\n"\xff" = 1\n')
+    assert_error(path, "(encoding)", "UTF-8", "<byte 0xff at 10>")
+
+
+def test_a_directory_is_not_a_rules_file(tmp_path: Path) -> None:
+    assert_error(tmp_path, "(file)", "a readable TOML file")
+
+
 def test_toml_syntax_error(write_topics: Callable[[str], Path]) -> None:
     assert_error(write_topics("[ai.any\n"), "(syntax)", "valid TOML")
 

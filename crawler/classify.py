@@ -630,8 +630,11 @@ class Classifier:
         for name, raw in fields:
             normalised = nfc(raw)
             found.append(_FieldMatches(name, normalised, matcher.find(normalised)))
-        counts = self._count(found)
-        return self._verdict(counts, body=found[2].text)
+        body = found[2]
+        # Counting words costs as much as a regex pass: only done when the body matters.
+        length_factor = self._length_factor(body.text) if body.matches else 1.0
+        counts = self._count(found, length_factor)
+        return self._verdict(counts, length_factor)
 
     def classify_article(self, article: Article) -> Classification:
         """Classify an :class:`~crawler.models.Article`."""
@@ -650,7 +653,9 @@ class Classifier:
                 return matcher
         return self._all
 
-    def _count(self, found: list[_FieldMatches]) -> dict[tuple[Term, str], int]:
+    def _count(
+        self, found: list[_FieldMatches], length_factor: float
+    ) -> dict[tuple[Term, str], int]:
         """How often each term counts in each field, after case and context checks.
 
         A ``needs_context`` term counts in the body when an AI term is near it or the
@@ -676,7 +681,7 @@ class Classifier:
             if m.term.needs_context and not (head_anchored or self._near_anchor(body, m, anchors)):
                 continue
             counts[(m.term, "text")] = counts.get((m.term, "text"), 0) + 1
-        head_context = head_anchored or self._body_is_ai(counts, body)
+        head_context = head_anchored or self._body_is_ai(counts, length_factor)
         for name in ("title", "summary"):
             for m in valid[name][1]:
                 if m.term.needs_context and not head_context:
@@ -684,13 +689,12 @@ class Classifier:
                 counts[(m.term, name)] = counts.get((m.term, name), 0) + 1
         return counts
 
-    def _body_is_ai(self, counts: dict[tuple[Term, str], int], body: str) -> bool:
+    def _body_is_ai(self, counts: dict[tuple[Term, str], int], length_factor: float) -> bool:
         """Whether the body's own AI evidence reaches the AI threshold."""
         if not counts:
             return False
-        factor = self._length_factor(body)
         score = sum(
-            self._value(term, "text", count, factor)
+            self._value(term, "text", count, length_factor)
             for (term, _), count in counts.items()
             if term.counts_for_ai
         )
@@ -725,10 +729,7 @@ class Classifier:
             return True
         return not _has_sentence_end(between)
 
-    def _verdict(self, counts: dict[tuple[Term, str], int], *, body: str) -> Classification:
-        # Counting words costs as much as a regex pass: only done when the body matters.
-        has_body = any(field_name == "text" for _, field_name in counts)
-        length_factor = self._length_factor(body) if has_body else 1.0
+    def _verdict(self, counts: dict[tuple[Term, str], int], length_factor: float) -> Classification:
         scores = {TOPIC_AI: 0.0, TOPIC_OPEN_SOURCE: 0.0}
         evidence = []
         for (term, field_name), count in counts.items():

@@ -23,7 +23,7 @@ def is_reserved(name: str) -> bool:
 
 
 class ReservedNameResolver(CachingThreadedResolver):
-    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:  # noqa: N802
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:
         if is_reserved(name):
             return defer.fail(DNSLookupError(f"{name} is a special-use name that never resolves"))
         return super().getHostByName(name, timeout)

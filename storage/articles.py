@@ -197,7 +197,8 @@ def iter_articles(
     while True:
         rows = list(
             db.query(
-                f"SELECT {columns} FROM articles WHERE id > ? {clause} ORDER BY id LIMIT {int(batch)}",
+                f"SELECT {columns} FROM articles WHERE id > ? {clause} "
+                f"ORDER BY id LIMIT {int(batch)}",
                 [last, *params],
             )
         )

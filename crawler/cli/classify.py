@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from crawler.cli import EXIT_ERROR, App, UserError, cli, pass_app
 from crawler.classify import Classifier, JsonlError, TopicsError, classify_jsonl, load_topics
+from crawler.cli import EXIT_ERROR, App, UserError, cli, pass_app
 from storage import articles
 
 

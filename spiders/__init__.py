@@ -1,0 +1,1 @@
+"""Discovery (the news spider) and extraction (``spiders.parsers``, no Scrapy import)."""

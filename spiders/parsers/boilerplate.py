@@ -95,6 +95,12 @@ _AUTHOR_PREFIX_RE = re.compile(
 )
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:[;,|]|\s[-–—]\s|\svà\s|\sand\s|\set\s)\s*", re.IGNORECASE)
 _PARENTHESES_RE = re.compile(r"\s*\([^()]*\)")
+# A byline part naming an organisation, not a person ("Thanh Tâm - Sở Thông tin").
+_ORGANISATION_RE = re.compile(
+    r"^(?:sở|bộ|ban|phòng|vụ|cục|viện|trường|trung tâm|văn phòng|ủy ban|ubnd|báo|"
+    r"tạp chí|đài|cổng|công ty|tập đoàn|hội|ministry|department|office)\b",
+    re.IGNORECASE,
+)
 _DOMAIN_LIKE_RE = re.compile(r"(?:^https?://|@|\.(?:vn|com|net|org|info)\b)", re.IGNORECASE)
 MAX_AUTHOR_CHARS = 60
 _SUBDOMAIN_LABELS = frozenset({"www", "m", "en", "fr", "es", "amp", "mobile"})
@@ -160,7 +166,8 @@ def clean_authors(raw: str) -> list[str]:
 
     Parenthesised notes go ("Hà Thu (tổng hợp)", "Minh Anh (TTXVN)"), unless the
     whole byline is one: "(TTXVN/Vietnam+)" is the only credit vietnamplus gives and
-    is kept as "TTXVN/Vietnam+".
+    is kept as "TTXVN/Vietnam+". An organisation next to a person goes ("Thanh Tâm -
+    Sở Thông tin"); an organisation alone stays ("Phòng Truyền thông").
     """
     text = clean_line(raw)
     if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
@@ -172,4 +179,6 @@ def clean_authors(raw: str) -> list[str]:
         name = _AUTHOR_PREFIX_RE.sub("", part.strip(" .:-–—")).strip(" .:-–—")
         if name and len(name) <= MAX_AUTHOR_CHARS and not name.isdigit():
             names.append(name)
-    return names
+    # an organisation beside a person is their employer; alone, it is the credit
+    people = [name for name in names if not _ORGANISATION_RE.match(name)]
+    return people or names

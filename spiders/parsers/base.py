@@ -274,6 +274,12 @@ class BaseParser:
             article.fetched_url = url
         title = found["title"][0] if found["title"] else ""
         paragraphs, body_method, source_link = self.body(page, title)  # last: edits the tree
+        if body_method == METHOD_FALLBACK and not page.data.article and not found["published_at"]:
+            # og:type says "article" on cafef's and nld's section pages too: no evidence
+            raise ParseError(
+                "no article markup (no JSON-LD article, no publication time, body selector "
+                "matched nothing): a listing or index page?"
+            )
         if paragraphs:
             article.text = "\n\n".join(paragraphs)
             article.extraction["text"] = body_method

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawler.models import Article
-from spiders.parsers import parse_article
+from spiders.parsers import ParseError, parse_article
 from spiders.parsers.boilerplate import is_boilerplate, is_caption
 
 FETCHED_AT = datetime(2026, 11, 28, tzinfo=UTC)
@@ -280,11 +280,44 @@ def test_vnexpress_matches_fundus_reference(real_pages: Path) -> None:
 
 
 def test_generic_parser_reads_real_pages_without_site_rules(real_pages: Path, page: Page) -> None:
-    """The fallback a changed layout ends up on still yields the article."""
+    """The fallback a changed layout ends up on still yields the article, as long as
+    the page states it is one (JSON-LD or a machine-readable time). baodautu states
+    nothing: without its site rules it cannot be told from a section page, and the
+    generic parser rejects it rather than store a listing as an article."""
+    if not page.machine_date:
+        with pytest.raises(ParseError, match="no article markup"):
+            parse(real_pages, page, "generic")
+        return
     article = parse(real_pages, page, "generic")
     assert article.title == page.title or article.title.startswith(page.title[:30])
-    # without site rules only a machine-readable time is found
-    assert (article.published_at is not None) == page.machine_date
-    if article.published_at is not None:
-        assert article.published_at.isoformat(timespec="minutes") == page.published
+    assert article.published_at is not None
+    assert article.published_at.isoformat(timespec="minutes") == page.published
     assert len(article.text.split("\n\n")) >= min(3, page.min_paragraphs)
+
+
+LISTINGS = [
+    (
+        "baochinhphu.vn/listing_chinh-sach-va-cuoc-song_chinh-sach-moi.html",
+        "https://baochinhphu.vn/chinh-sach-va-cuoc-song/chinh-sach-moi.htm",
+    ),
+    (
+        "baodautu.vn/listing_tai-chinh-chung-khoan-d6.html",
+        "https://baodautu.vn/tai-chinh-chung-khoan-d6/",
+    ),
+    ("cafef.vn/listing_thi-truong-chung-khoan.html", "https://cafef.vn/thi-truong-chung-khoan.chn"),
+    ("dantri.com.vn/listing_kinh-doanh.html", "https://dantri.com.vn/kinh-doanh.htm"),
+    ("nld.com.vn/listing_kinh-te.html", "https://nld.com.vn/kinh-te.htm"),
+    ("tuoitre.vn/listing_kinh-doanh.html", "https://tuoitre.vn/kinh-doanh.htm"),
+    ("vietnamnet.vn/listing_kinh-doanh.html", "https://vietnamnet.vn/kinh-doanh"),
+    ("vnexpress.net/listing_kinh-doanh.html", "https://vnexpress.net/kinh-doanh"),
+]
+
+
+@pytest.mark.parametrize(("file", "url"), LISTINGS, ids=lambda v: v.split("/")[0])
+@pytest.mark.parametrize("parser", [None, "generic"])
+def test_listing_pages_are_not_articles(
+    real_pages: Path, file: str, url: str, parser: str | None
+) -> None:
+    # several of them even say og:type "article"
+    with pytest.raises(ParseError):
+        parse_article((real_pages / file).read_bytes(), url, parser=parser, fetched_at=FETCHED_AT)

@@ -44,8 +44,8 @@ DROP_SELECTORS: tuple[str, ...] = (
 
 # A caption or credit line: it starts with a credit label...
 _CAPTION_START_RE = re.compile(
-    r"^[(\[]?\s*(?:ảnh|video|clip|đồ\s*họa|đồ\s*hoạ|infographic|nguồn\s*ảnh|"
-    r"ảnh\s*minh\s*họa|ảnh\s*minh\s*hoạ|photo|photos|image|graphic|vidéo)\s*[:：]",
+    r"^[(\[]?\s*(?:ảnh|video|clip|đồ\s*h(?:ọa|oạ)|infographic|nguồn\s*ảnh|"
+    r"ảnh\s*minh\s*h(?:ọa|oạ)|photo|photos|image|graphic|vidéo)\s*[:：]",
     re.IGNORECASE,
 )
 # ...or is short and ends with one ("Một dự án của FLC. Ảnh: Hồng Khanh").
@@ -54,7 +54,7 @@ _CAPTION_END_RE = re.compile(
     r"\s*[^:;!?]{1,80}[)\]]?\.?$",
     re.IGNORECASE,
 )
-_CAPTION_ALONE_RE = re.compile(r"^[(\[]?\s*ảnh\s*minh\s*ho[ạa]\s*[)\]]?\.?$", re.IGNORECASE)
+_CAPTION_ALONE_RE = re.compile(r"^[(\[]?\s*ảnh\s*minh\s*h(?:ọa|oạ|oa)\s*[)\]]?\.?$", re.IGNORECASE)
 MAX_CAPTION_CHARS = 300
 
 # Whole paragraphs that are navigation, compared folded ("TIN MỚI" -> "tin moi").

@@ -325,7 +325,8 @@ class BaseParser:
         yield clean(json_text(page.data.article.get("description"))), METHOD_JSON_LD
         description = page.data.first_meta("og:description", "description", "twitter:description")
         yield clean(description), METHOD_META
-        yield clean(page.fallback.description), METHOD_FALLBACK
+        if not self.summary_selector:
+            yield clean(page.fallback.description), METHOD_FALLBACK
 
     def people(self, page: Page, bylines: Iterable[str]) -> list[str]:
         """Person names from bylines, without the site's own name (checked before and
@@ -356,7 +357,8 @@ class BaseParser:
             tags = page.soup.select(self.authors_selector)
             yield self.people(page, (text_of(tag) for tag in tags)), METHOD_SELECTOR
         yield self.people(page, page.data.all_meta(*_AUTHOR_META)), METHOD_META
-        yield self.people(page, [page.fallback.author.replace(";", ",")]), METHOD_FALLBACK
+        if not self.authors_selector:  # a site's byline selector finding none means none
+            yield self.people(page, [page.fallback.author.replace(";", ",")]), METHOD_FALLBACK
 
     def date_values(self, page: Page) -> Iterator[Found[str]]:
         """Raw publication-time strings, most trustworthy first."""

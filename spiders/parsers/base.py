@@ -253,20 +253,14 @@ class BaseParser:
         encoding: str | None = None,
         tz: tzinfo | str = DEFAULT_TZ_NAME,
     ) -> Article:
-        """Extract an article (not yet normalised; see ``parse_article``)."""
+        """Extract an article (not yet normalised; see ``parse_article``).
+
+        Raises :class:`ParseError` for a page that states nothing making it an article
+        and whose body only the generic extractor found (a listing or index page).
+        """
         page = self.read_page(html, url, encoding=encoding, tz=tz)
+        found = self.fields(page)
         article = Article(url=url, source="", title="", text="", parser=self.id)
-        found: dict[str, Found[Any] | None] = {
-            "title": first(self.title_candidates(page)),
-            "summary": first(self.summary_candidates(page)),
-            "authors": first(self.author_candidates(page)),
-            "published_at": self.published(page),
-            "modified_at": first(self.modified_candidates(page)),
-            "language": first(self.language_candidates(page)),
-            "image_url": first(self.image_candidates(page)),
-            "section": first(self.section_candidates(page)),
-            "original_url": first(self.original_candidates(page)),
-        }
         article.url, article.related_urls, url_method = self.identity(page)
         if url_method:
             article.extraction["url"] = url_method
@@ -281,8 +275,7 @@ class BaseParser:
                 "matched nothing): a listing or index page?"
             )
         if paragraphs:
-            article.text = "\n\n".join(paragraphs)
-            article.extraction["text"] = body_method
+            found["text"] = "\n\n".join(paragraphs), body_method
         if source_link and not found["original_url"]:
             found["original_url"] = source_link, METHOD_TEXT
         for name, result in found.items():
@@ -292,6 +285,20 @@ class BaseParser:
         if found["published_at"] and found["published_at"][1] == METHOD_URL_ID:
             article.flags.append(FLAG_DATE_FROM_URL_ID)
         return article
+
+    def fields(self, page: Page) -> dict[str, Found[Any] | None]:
+        """Every field but the body and the URL: its value and the layer that gave it."""
+        return {
+            "title": first(self.title_candidates(page)),
+            "summary": first(self.summary_candidates(page)),
+            "authors": first(self.author_candidates(page)),
+            "published_at": self.published(page),
+            "modified_at": first(self.modified_candidates(page)),
+            "language": first(self.language_candidates(page)),
+            "image_url": first(self.image_candidates(page)),
+            "section": first(self.section_candidates(page)),
+            "original_url": first(self.original_candidates(page)),
+        }
 
     # --- helpers for candidates --------------------------------------------------
 

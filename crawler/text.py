@@ -63,19 +63,24 @@ def _fold_char(char: str) -> str:
     return base.lower()
 
 
-_FOLD_TABLE: dict[int, str] = {}
+class _FoldTable(dict[int, str]):
+    """Code point -> folded character, filled on first use; ``str.translate`` reads it
+    in C, so folding costs one lookup per character instead of a Python call."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(folded) != 1:  # pragma: no cover - NFD of one char never starts empty
+            folded = chr(code)
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def fold_char(char: str) -> str:
     """Fold one character: lowercase, diacritics removed, đ -> d. Always one character."""
-    code = ord(char)
-    folded = _FOLD_TABLE.get(code)
-    if folded is None:
-        folded = _fold_char(char)
-        if len(folded) != 1:  # pragma: no cover - NFD of one char never starts empty
-            folded = char
-        _FOLD_TABLE[code] = folded
-    return folded
+    return _FOLD_TABLE[ord(char)]
 
 
 def fold(text: str) -> str:
@@ -84,7 +89,7 @@ def fold(text: str) -> str:
     The result has exactly the same length as ``nfc(text)``, character for character,
     so offsets found in folded text are offsets in the NFC original.
     """
-    return "".join(fold_char(c) for c in nfc(text))
+    return nfc(text).translate(_FOLD_TABLE)
 
 
 def fold_dd(text: str) -> str:

@@ -28,9 +28,7 @@ from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import soupsieve
 import trafilatura
-from bs4 import BeautifulSoup, Tag
 
 from crawler.dates import DEFAULT_TZ_NAME, parse_datetime, time_from_url_id, zone
 from crawler.models import (
@@ -46,13 +44,18 @@ from crawler.models import (
 from crawler.text import clean_line, fold
 from crawler.urls import InvalidURL, canonical_url, is_http_url, same_site
 from spiders.parsers import boilerplate
+from spiders.parsers.css import check as css_check
+from spiders.parsers.css import select, select_page
 from spiders.parsers.markup import (
     Block,
+    Element,
     attr,
     blocks,
     decode_html,
-    make_soup,
+    drop,
+    make_tree,
     owner,
+    text_nodes,
     text_of,
 )
 from spiders.parsers.structured import Structured, json_text, json_url, read_structured
@@ -112,8 +115,8 @@ def split_attribute(selector: str) -> tuple[str, str | None]:
 def _check_selector(key: str, selector: str) -> None:
     css, _ = split_attribute(selector)
     try:
-        soupsieve.compile(css)
-    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
+        css_check(css)
+    except ValueError as exc:
         raise ValueError(f"invalid CSS selector for {key!r}: {selector!r} ({exc})") from exc
 
 
@@ -137,14 +140,24 @@ class Fallback:
 
 @dataclass
 class Page:
-    """One page being parsed: its text, tree, structured data and zone."""
+    """One page being parsed: its text, tree (the ``<html>`` element), structured data
+    and zone."""
 
     url: str
     html: str
-    soup: BeautifulSoup
+    root: Element
     data: Structured
     tz: tzinfo
     site_keys: frozenset[str]
+
+    def select(self, selector: str) -> list[Element]:
+        """Elements of the page that the CSS ``selector`` matches, in document order."""
+        return select_page(self.root, selector)
+
+    def select_one(self, selector: str) -> Element | None:
+        """The first element of the page that ``selector`` matches, or None."""
+        found = self.select(selector)
+        return found[0] if found else None
 
     @cached_property
     def fallback(self) -> Fallback:
@@ -171,11 +184,11 @@ class Page:
 class BaseParser:
     """Layered extraction; subclasses set the class attributes of one source.
 
-    Selectors are CSS (soupsieve). ``date_selector`` may end in ``@attribute`` to
-    read that attribute instead of the text. ``drop_selectors`` are removed from the
-    body in addition to :data:`boilerplate.DROP_SELECTORS`. A configuration mapping
-    (keys :data:`SELECTOR_KEYS`) overrides the class's selectors for one instance;
-    its ``drop`` adds to the class's list.
+    Selectors are CSS (:mod:`spiders.parsers.css`). ``date_selector`` may end in
+    ``@attribute`` to read that attribute instead of the text. ``drop_selectors`` are
+    removed from the body in addition to :data:`boilerplate.DROP_SELECTORS`. A
+    configuration mapping (keys :data:`SELECTOR_KEYS`) overrides the class's selectors
+    for one instance; its ``drop`` adds to the class's list.
     """
 
     name: ClassVar[str] = ""
@@ -207,6 +220,7 @@ class BaseParser:
 
     def __init__(self, selectors: Mapping[str, str] | None = None) -> None:
         self._drop = tuple(boilerplate.DROP_SELECTORS) + tuple(self.drop_selectors)
+        self._drop_selector = ", ".join(self._drop)
         for key, selector in (selectors or {}).items():
             if key not in SELECTOR_KEYS:
                 raise ValueError(
@@ -217,6 +231,7 @@ class BaseParser:
             _check_selector(key, selector)
             if key == "drop":
                 self._drop += (selector,)
+                self._drop_selector = ", ".join(self._drop)
             else:
                 setattr(self, f"{key}_selector", selector)
 
@@ -234,8 +249,8 @@ class BaseParser:
         self, html: bytes | str, url: str, *, encoding: str | None, tz: tzinfo | str
     ) -> Page:
         text = html if isinstance(html, str) else decode_html(html, encoding)[0]
-        soup = make_soup(text)
-        data = read_structured(soup)
+        root = make_tree(text)
+        data = read_structured(root)
         publisher = data.article.get("publisher")
         names = [
             *self.site_names,
@@ -243,7 +258,7 @@ class BaseParser:
             json_text(publisher) if isinstance(publisher, dict) else "",
         ]
         keys = boilerplate.site_keys(url, [n for n in names if n])
-        return Page(url, text, soup, data, zone(tz), keys)
+        return Page(url, text, root, data, zone(tz), keys)
 
     def parse(
         self,
@@ -307,7 +322,7 @@ class BaseParser:
         if not selector:
             return ""
         css, attribute = split_attribute(selector)
-        tag = page.soup.select_one(css)
+        tag = page.select_one(css)
         return attr(tag, attribute) if attribute else text_of(tag)
 
     def absolute(self, page: Page, url: str) -> str:
@@ -320,7 +335,7 @@ class BaseParser:
         yield json_text(page.data.article.get("headline")), METHOD_JSON_LD
         og_title = page.data.first_meta("og:title", "twitter:title")
         yield boilerplate.strip_site_suffix(og_title, page.site_keys), METHOD_META
-        html_title = text_of(page.soup.select_one("head > title"))
+        html_title = text_of(page.select_one("head > title"))
         yield boilerplate.strip_site_suffix(html_title, page.site_keys), METHOD_META
         yield page.fallback.title, METHOD_FALLBACK
 
@@ -361,7 +376,7 @@ class BaseParser:
     def author_candidates(self, page: Page) -> Iterator[Found[list[str]]]:
         yield self.people(page, self.json_ld_bylines(page)), METHOD_JSON_LD
         if self.authors_selector:
-            tags = page.soup.select(self.authors_selector)
+            tags = page.select(self.authors_selector)
             yield self.people(page, (text_of(tag) for tag in tags)), METHOD_SELECTOR
         yield self.people(page, page.data.all_meta(*_AUTHOR_META)), METHOD_META
         if not self.authors_selector:  # a site's byline selector finding none means none
@@ -420,7 +435,7 @@ class BaseParser:
         """The article this page republishes or translates (another site's page)."""
         if self.original_link_selector:
             css, attribute = split_attribute(self.original_link_selector)
-            for tag in page.soup.select(css):
+            for tag in page.select(css):
                 values = (
                     [attr(tag, attribute)]
                     if attribute
@@ -462,19 +477,21 @@ class BaseParser:
 
     # --- body ----------------------------------------------------------------------
 
-    def body_roots(self, page: Page) -> list[Tag]:
+    def body_roots(self, page: Page) -> list[Element]:
         """Elements the body selector matches, outermost only."""
         if not self.body_selector:
             return []
-        matches = page.soup.select(self.body_selector)
-        chosen = set(map(id, matches))
-        return [tag for tag in matches if not any(id(p) in chosen for p in tag.parents)]
+        matches = page.select(self.body_selector)
+        chosen = set(matches)
+        return [tag for tag in matches if not any(p in chosen for p in tag.iterancestors())]
 
-    def drop_boilerplate(self, root: Tag) -> None:
+    def drop_boilerplate(self, root: Element) -> None:
         """Remove everything in :attr:`_drop` from ``root`` (outermost first)."""
-        for tag in root.select(", ".join(self._drop)):
-            if not tag.decomposed:
-                tag.decompose()
+        dropped: set[Element] = set()
+        for tag in select(root, self._drop_selector):
+            if not any(p in dropped for p in tag.iterancestors()):
+                drop(tag)
+                dropped.add(tag)
 
     def is_article_text(self, page: Page, text: str) -> bool:
         """False for captions, navigation and this site's own boilerplate lines."""
@@ -509,9 +526,13 @@ class BaseParser:
     def page_source_link(self, page: Page) -> str:
         """The last "Source: <link>" paragraph anywhere on the page (fallback bodies
         are plain text, so the link is looked up in the tree)."""
-        starts = page.soup.find_all(string=boilerplate.SOURCE_START_RE)
-        for node in reversed(starts):
-            for block in blocks(owner(node, page.soup)):
+        starts = [
+            parent
+            for text, parent in text_nodes(page.root)
+            if boilerplate.SOURCE_START_RE.search(text)
+        ]
+        for parent in reversed(starts):
+            for block in blocks(owner(parent, page.root)):
                 link = self.source_link(page, block)
                 if link:
                     return link

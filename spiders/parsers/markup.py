@@ -1,15 +1,18 @@
 """From page bytes to text a parser can read: decoding, the tree, and paragraphs.
 
-Pure functions over bytes and BeautifulSoup trees; nothing here knows about a site.
+Pure functions over bytes and lxml trees; nothing here knows about a site. The tree is
+libxml2's (lxml), built and searched in C: the page is walked in Python only where
+its text is read (a body, a headline), never to find an element.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
+from lxml import etree
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -35,7 +38,7 @@ INLINE_TAGS = frozenset(
         "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
     }
 )  # fmt: skip
-_NOT_TEXT = (Comment, CData, Declaration, Doctype, ProcessingInstruction)
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=True)
 
 
 def _declared_encoding(data: bytes, encoding: str | None) -> str | None:
@@ -96,21 +99,88 @@ def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     return nfc(text), name
 
 
-def make_soup(text: str) -> BeautifulSoup:
-    """The page as a tree (lxml's lenient HTML parser)."""
-    return BeautifulSoup(text, "lxml")
+# lxml ships no type information: for mypy an element is Any.
+Element: TypeAlias = etree._Element
 
 
-def attr(tag: Tag | None, name: str) -> str:
-    """An attribute as one string ("" when absent; multi-valued ones space-joined)."""
+class _TreeTarget:
+    """Builds a tree from parser events, for pages nested deeper than libxml2 lets its
+    own tree builder go (2048 levels): the event interface has no depth limit."""
+
+    def __init__(self) -> None:
+        self.stack: list[Element] = []
+        self.root: Element | None = None
+        self.last: Element | None = None  # the element just closed: text goes to its tail
+
+    def _append(self, element: Element) -> None:
+        if self.stack:
+            self.stack[-1].append(element)
+        elif self.root is None:
+            self.root = element
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        try:
+            element = etree.Element(tag)
+        except ValueError:  # a tag name XML cannot hold ("<a:b:c>"): keep its content
+            element = etree.Element("span")
+        for key, value in attrib.items():
+            try:
+                element.set(key, value)
+            except ValueError:
+                continue  # an attribute name XML cannot hold ('"', "a<b")
+        self._append(element)
+        self.stack.append(element)
+        self.last = None
+
+    def end(self, tag: str) -> None:
+        if self.stack:
+            self.last = self.stack.pop()
+
+    def data(self, text: str) -> None:
+        if self.last is not None:
+            self.last.tail = (self.last.tail or "") + text
+        elif self.stack:
+            self.stack[-1].text = (self.stack[-1].text or "") + text
+
+    def comment(self, text: str) -> None:
+        if self.stack:
+            self._append(etree.Comment(text.replace("--", "- -")))
+            self.last = self.stack[-1][-1]
+
+    def close(self) -> Element | None:
+        return self.root
+
+
+def _too_deep(parser: Any) -> bool:
+    return any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log)
+
+
+def make_tree(text: str) -> Element:
+    """The page as a tree (libxml2's lenient HTML parser): its ``<html>`` element.
+
+    Never fails: an empty or unreadable page is an empty ``<html>``.
+    """
+    data = text.encode("utf-8", "replace")
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(data, parser) if data.strip() else None
+    if root is not None and _too_deep(parser):
+        events = etree.HTMLParser(encoding="utf-8", huge_tree=True, target=_TreeTarget())
+        events.feed(data)
+        root = events.close()
+    return root if root is not None else etree.Element("html")
+
+
+def is_element(node: Any) -> bool:
+    """True for elements; False for comments and processing instructions."""
+    return isinstance(node, etree._Element) and isinstance(node.tag, str)
+
+
+def attr(tag: Element | None, name: str) -> str:
+    """An attribute, whitespace-trimmed ("" when absent)."""
     if tag is None:
         return ""
     value = tag.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    return " ".join(value).strip()
+    return value.strip() if value else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +191,40 @@ class Block:
     links: tuple[str, ...] = ()
 
 
-def owner(node: NavigableString | Tag, root: Tag) -> Tag:
-    """The nearest ancestor of ``node`` that starts a paragraph (or ``root``)."""
-    parent = node.parent
-    while parent is not None and parent is not root and parent.name in INLINE_TAGS:
-        parent = parent.parent
-    return parent if parent is not None else root
+def owner(parent: Element, root: Element) -> Element:
+    """The element that starts the paragraph of text inside ``parent``: ``parent``
+    itself or its nearest ancestor that is not inline (``root`` at the latest)."""
+    node: Element | None = parent
+    while node is not None and node is not root and node.tag in INLINE_TAGS:
+        node = node.getparent()
+    return node if node is not None else root
 
 
-def blocks(root: Tag) -> list[Block]:
+def text_nodes(root: Element) -> Iterator[tuple[str, Element]]:
+    """Every piece of text below ``root`` and the element that contains it, in order
+    (comments excluded)."""
+    for text in _TEXT_NODES(root):
+        holder = text.getparent()
+        parent = holder.getparent() if text.is_tail else holder
+        if parent is not None:
+            yield str(text), parent
+
+
+def drop(element: Element) -> None:
+    """Remove ``element`` and its content from the tree, keeping the text after it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def blocks(root: Element) -> list[Block]:
     """The paragraphs of ``root``: text grouped by the nearest block element.
 
     Inline elements (a, b, span...) continue a paragraph, ``<br>`` and any other
@@ -139,7 +234,7 @@ def blocks(root: Tag) -> list[Block]:
     out: list[Block] = []
     parts: list[str] = []
     links: list[str] = []
-    current: Tag | None = None
+    current: Element | None = None
 
     def flush() -> None:
         text = clean_line("".join(parts))
@@ -148,29 +243,39 @@ def blocks(root: Tag) -> list[Block]:
         parts.clear()
         links.clear()
 
-    for node in root.descendants:
-        if isinstance(node, Tag):
-            if node.name == "br":
-                flush()
-            elif node.name == "a" and attr(node, "href"):
-                parent = owner(node, root)
-                if parent is not current:
-                    flush()
-                    current = parent
-                links.append(attr(node, "href"))
-            continue
-        if isinstance(node, _NOT_TEXT) or not isinstance(node, NavigableString):
-            continue
-        parent = owner(node, root)
-        if parent is not current:
+    def add(text: str | None, parent: Element) -> None:
+        nonlocal current
+        if not text:
+            return
+        paragraph = owner(parent, root)
+        if paragraph is not current:
             flush()
-            current = parent
-        parts.append(str(node))
+            current = paragraph
+        parts.append(text)
+
+    for event, node in etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            if node is not root:
+                add(node.tail, node.getparent())
+            continue
+        if not isinstance(node.tag, str):
+            continue  # a comment or processing instruction: its tail is still text
+        if node is root:
+            pass  # only what is inside ``root`` breaks or links a paragraph
+        elif node.tag == "br":
+            flush()
+        elif node.tag == "a" and attr(node, "href"):
+            paragraph = owner(node.getparent(), root)
+            if paragraph is not current:
+                flush()
+                current = paragraph
+            links.append(attr(node, "href"))
+        add(node.text, node)
     flush()
     return out
 
 
-def text_of(tag: Tag | None) -> str:
+def text_of(tag: Element | None) -> str:
     """The visible text of ``tag`` on one line ("" for ``None``)."""
     if tag is None:
         return ""

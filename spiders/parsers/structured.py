@@ -12,10 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup
-
 from crawler.text import clean_line, decode_entities
-from spiders.parsers.markup import attr
+from spiders.parsers.markup import Element, attr
 
 # schema.org types that describe the article itself (VideoObject, WebPage,
 # BreadcrumbList, Organization... do not).
@@ -109,20 +107,24 @@ class Structured:
         return [clean_line(decode_entities(v)) for key in keys for v in self.meta.get(key, ()) if v]
 
 
-def read_structured(soup: BeautifulSoup) -> Structured:
+def read_structured(root: Element) -> Structured:
     """Collect JSON-LD, meta tags, the canonical link and the document language."""
     found = Structured()
-    for script in soup.select('script[type*="ld+json" i]'):
-        for obj in _objects(_load_json(script.get_text())):
+    for script in root.iter("script"):
+        if "ld+json" not in attr(script, "type").lower():
+            continue
+        for obj in _objects(_load_json(script.text or "")):
             if _types(obj) & ARTICLE_TYPES and not found.article:
                 found.article = obj
-    for meta in soup.find_all("meta"):
+    for meta in root.iter("meta"):
         content = attr(meta, "content")
         for key_attr in ("property", "name", "itemprop", "http-equiv"):
             key = attr(meta, key_attr).lower()
             if key and content:
                 found.meta.setdefault(key, []).append(content)
-    canonical = soup.select_one('link[rel~="canonical" i][href]')
-    found.canonical = attr(canonical, "href")
-    found.html_lang = attr(soup.select_one("html"), "lang")
+    for link in root.iter("link"):
+        if "canonical" in attr(link, "rel").lower().split() and link.get("href") is not None:
+            found.canonical = attr(link, "href")
+            break
+    found.html_lang = attr(root, "lang") if root.tag == "html" else ""
     return found

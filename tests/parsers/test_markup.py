@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spiders.parsers.markup import Block, blocks, decode_html, make_soup, text_of
+from spiders.parsers.css import select_one
+from spiders.parsers.markup import Block, blocks, decode_html, make_tree, text_of
 
 VIETNAMESE = "Bộ Khoa học và Công nghệ công bố mô hình ngôn ngữ mở, được cộng đồng đón nhận."
 FRENCH = "Le ministère a publié un modèle élégant, très attendu par les chercheurs."
@@ -95,11 +96,11 @@ def test_any_bytes_decode(data: bytes, encoding: str | None) -> None:
 
 
 def test_blocks_group_text_by_block_element() -> None:
-    soup = make_soup(
+    root = make_tree(
         "<div>Mở <b>đầu</b> bài<p>Đoạn có <a href='/x'>liên kết</a> giữa câu</p>đuôi<br>sau br"
         "<ul><li>một</li><li>hai</li></ul><!-- chú thích --><span>cuối</span></div>"
     )
-    assert blocks(soup.div) == [
+    assert blocks(root.find(".//div")) == [
         Block("Mở đầu bài"),
         Block("Đoạn có liên kết giữa câu", ("/x",)),
         Block("đuôi"),
@@ -111,16 +112,16 @@ def test_blocks_group_text_by_block_element() -> None:
 
 
 def test_inline_pieces_join_without_spaces() -> None:
-    soup = make_soup("<p><span>T</span><span>rước khi tính thuế</span></p>")
-    assert text_of(soup.p) == "Trước khi tính thuế"
+    root = make_tree("<p><span>T</span><span>rước khi tính thuế</span></p>")
+    assert text_of(root.find(".//p")) == "Trước khi tính thuế"
 
 
 def test_deeply_nested_page_does_not_exhaust_the_stack() -> None:
     depth = 3000
-    soup = make_soup("<div>" * depth + "<p>sâu</p>" + "</div>" * depth)
-    assert [b.text for b in blocks(soup.body)] == ["sâu"]
+    root = make_tree("<div>" * depth + "<p>sâu</p>" + "</div>" * depth)
+    assert [b.text for b in blocks(root.find("body"))] == ["sâu"]
 
 
 @pytest.mark.parametrize("value", [None, ""])
 def test_text_of_nothing(value: str | None) -> None:
-    assert text_of(make_soup(value or "").select_one("h1")) == ""
+    assert text_of(select_one(make_tree(value or ""), "h1")) == ""

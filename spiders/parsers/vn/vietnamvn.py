@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 from crawler.models import METHOD_SELECTOR, METHOD_TEXT
 from spiders.parsers.base import BaseParser, Found, Page
-from spiders.parsers.markup import text_of
+from spiders.parsers.markup import text_nodes, text_of
 
 # The source's name twice, then the date: the two spans the page runs together.
 _SOURCE_AND_DATE_RE = re.compile(
     r"^(?P<name>\D{2,80}?)\s*(?P=name)\s*(?P<date>\d{1,2}/\d{1,2}/\d{4})$"
 )
+_ENDS_WITH_DATE_RE = re.compile(r"\d{1,2}/\d{1,2}/\d{4}\s*$")
 _EDITION_RE = re.compile(r"^/(?P<code>[a-z]{2})(?:/|$)")
 
 
@@ -38,8 +39,10 @@ class VietnamVnV1(BaseParser):
 
     def date_values(self, page: Page) -> Iterator[Found[str]]:
         yield from super().date_values(page)
-        for tag in page.soup.find_all(string=re.compile(r"\d{1,2}/\d{1,2}/\d{4}\s*$")):
-            match = _SOURCE_AND_DATE_RE.match(text_of(tag.parent))
+        for text, parent in text_nodes(page.root):
+            if not _ENDS_WITH_DATE_RE.search(text):
+                continue
+            match = _SOURCE_AND_DATE_RE.match(text_of(parent))
             if match:
                 yield match["date"], METHOD_TEXT
 

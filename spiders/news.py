@@ -139,6 +139,16 @@ class NewsSpider(scrapy.Spider):
             self.scheduled.add(key)
             yield self._article_request(url)
 
+    def _any_unstored(self, urls: list[str]) -> bool:
+        """True when some article URL among ``urls`` is not stored yet (scheduled or not)."""
+        candidates = discovery.select_articles(
+            urls,
+            domains=self.source.allowed_domains,
+            pattern=self.source.article_pattern,
+            exclude=self.source.exclude_pattern,
+        )
+        return any(not self.state.is_known(url) for url in candidates[:MAX_LINKS_PER_PAGE])
+
     def _entry_ok(self, response: Response) -> bool:
         """False for a 304 (nothing changed); counts entry points that answered."""
         if response.meta.get("entry_point"):
@@ -208,7 +218,11 @@ class NewsSpider(scrapy.Spider):
         if page == 1:
             yield self._validator(response)
         yield from requests
-        if not requests:  # pagination stops at the first page with nothing new
+        # Pagination stops at the first page with nothing new to the database. "New to
+        # this crawl" would not do: a feed read first schedules the newest articles, so
+        # the first listing page, which shows the same ones, would stop the pagination
+        # and every article older than the feed's window would be missed.
+        if not requests and not self._any_unstored(links):
             return
         if page >= self.max_listing_pages:
             return

@@ -41,7 +41,7 @@ from crawler.models import (
     METHOD_URL_ID,
     Article,
 )
-from crawler.text import clean_line, fold
+from crawler.text import clean_line, fold, nfc
 from crawler.urls import InvalidURL, canonical_url, is_http_url, same_site
 from spiders.parsers import boilerplate
 from spiders.parsers.css import check as css_check
@@ -140,8 +140,8 @@ class Fallback:
 
 @dataclass
 class Page:
-    """One page being parsed: its text, tree (the ``<html>`` element), structured data
-    and zone."""
+    """One page being parsed: its text (as decoded, not normalised: everything read
+    from the page is), tree (the ``<html>`` element), structured data and zone."""
 
     url: str
     html: str
@@ -163,7 +163,7 @@ class Page:
     def fallback(self) -> Fallback:
         """trafilatura's reading of the original HTML, computed only when needed."""
         doc: Any = trafilatura.bare_extraction(
-            self.html,
+            nfc(self.html),
             url=self.url,
             with_metadata=True,
             include_comments=False,
@@ -248,8 +248,14 @@ class BaseParser:
     def read_page(
         self, html: bytes | str, url: str, *, encoding: str | None, tz: tzinfo | str
     ) -> Page:
-        text = html if isinstance(html, str) else decode_html(html, encoding)[0]
-        root = make_tree(text)
+        # Not normalised as a whole: text is NFC'd where it is read (clean_line, attr,
+        # text_nodes), which costs a fraction of normalising every byte of markup.
+        if isinstance(html, str):
+            text, utf8 = html, None
+        else:
+            text, used = decode_html(html, encoding, normalise=False)
+            utf8 = html if used == "utf-8" else None  # decoded strictly: the same text
+        root = make_tree(text, utf8=utf8)
         data = read_structured(root)
         publisher = data.article.get("publisher")
         names = [

@@ -73,8 +73,12 @@ def _legacy_decode(data: bytes) -> tuple[str, str]:
     return min(readings, key=lambda reading: oddness(reading[0]))
 
 
-def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """``(text, encoding)`` for page bytes, in Unicode NFC.
+def decode_html(
+    data: bytes, encoding: str | None = None, *, normalise: bool = True
+) -> tuple[str, str]:
+    """``(text, encoding)`` for page bytes, in Unicode NFC (``normalise=False``: as
+    decoded, for callers that normalise the pieces they read; on a whole page NFC costs
+    as much as building its tree).
 
     ``encoding`` is the HTTP charset (or the whole Content-Type value). Order: a byte
     order mark; the declared encoding (HTTP, else ``<meta>``) when the bytes decode
@@ -82,9 +86,10 @@ def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     A page that declares a single-byte encoding but is valid UTF-8 with non-ASCII
     bytes is read as UTF-8: the reverse mistake is what servers make.
     """
+    norm = nfc if normalise else str
     bom_encoding, bom = read_bom(data)
     if bom_encoding and bom is not None:
-        return nfc(data[len(bom) :].decode(bom_encoding, "replace")), bom_encoding
+        return norm(data[len(bom) :].decode(bom_encoding, "replace")), bom_encoding
     declared = _declared_encoding(data, encoding)
     candidates = [declared] if declared else []
     if declared and _is_single_byte(declared) and not data.isascii():
@@ -92,11 +97,11 @@ def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     candidates.append("utf-8")
     for name in candidates:
         try:
-            return nfc(data.decode(name)), name
+            return norm(data.decode(name)), name
         except (UnicodeDecodeError, LookupError):
             continue
     text, name = _legacy_decode(data)
-    return nfc(text), name
+    return norm(text), name
 
 
 # lxml ships no type information: for mypy an element is Any.
@@ -155,12 +160,14 @@ def _too_deep(parser: Any) -> bool:
     return any(e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for e in parser.error_log)
 
 
-def make_tree(text: str) -> Element:
+def make_tree(text: str, *, utf8: bytes | None = None) -> Element:
     """The page as a tree (libxml2's lenient HTML parser): its ``<html>`` element.
 
-    Never fails: an empty or unreadable page is an empty ``<html>``.
+    ``utf8`` may give ``text`` already encoded (the page's own bytes, when they were
+    valid UTF-8), which saves encoding it again. Never fails: an empty or unreadable
+    page is an empty ``<html>``.
     """
-    data = text.encode("utf-8", "replace")
+    data = utf8 if utf8 is not None else text.encode("utf-8", "replace")
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     root = etree.fromstring(data, parser) if data.strip() else None
     if root is not None and _too_deep(parser):
@@ -170,17 +177,14 @@ def make_tree(text: str) -> Element:
     return root if root is not None else etree.Element("html")
 
 
-def is_element(node: Any) -> bool:
-    """True for elements; False for comments and processing instructions."""
-    return isinstance(node, etree._Element) and isinstance(node.tag, str)
-
-
 def attr(tag: Element | None, name: str) -> str:
-    """An attribute, whitespace-trimmed ("" when absent)."""
+    """An attribute, whitespace-trimmed and in NFC ("" when absent)."""
     if tag is None:
         return ""
     value = tag.get(name)
-    return value.strip() if value else ""
+    if not value:
+        return ""
+    return value.strip() if value.isascii() else nfc(value).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,13 +205,13 @@ def owner(parent: Element, root: Element) -> Element:
 
 
 def text_nodes(root: Element) -> Iterator[tuple[str, Element]]:
-    """Every piece of text below ``root`` and the element that contains it, in order
-    (comments excluded)."""
+    """Every piece of text below ``root`` (in NFC) and the element that contains it, in
+    order (comments excluded)."""
     for text in _TEXT_NODES(root):
         holder = text.getparent()
         parent = holder.getparent() if text.is_tail else holder
         if parent is not None:
-            yield str(text), parent
+            yield (str(text) if text.isascii() else nfc(text)), parent
 
 
 def drop(element: Element) -> None:

@@ -91,3 +91,37 @@ def test_a_page_deeper_than_libxml2s_limit_keeps_its_text_and_odd_markup() -> No
     root = make_tree(page)
     assert [b.text for b in blocks(root)] == ["sâu đậm", "đuôi"]
     assert texts(select_page(root, "p.x")) == ["sâu đậm"]
+
+
+def test_a_page_written_in_decomposed_unicode_reads_like_its_nfc_twin() -> None:
+    """The page is not normalised as a whole: everything read from it is."""
+    import unicodedata
+    from datetime import UTC, datetime
+
+    from crawler.replica.render import render_article
+    from spiders.parsers import parse_article
+
+    url = "https://www.vietnam.vn/bo-khoa-hoc-cong-bo-mo-hinh-ngon-ngu-nguon-mo"
+    article = {
+        "title": "Bộ Khoa học công bố mô hình ngôn ngữ nguồn mở",
+        "summary": "Mô hình được chia sẻ miễn phí cho cộng đồng nghiên cứu trong nước.",
+        "paragraphs": [
+            "Theo Bộ Khoa học và Công nghệ, mô hình được huấn luyện trên dữ liệu tiếng Việt "
+            "và phát hành để doanh nghiệp, trường đại học sử dụng.",
+            "Nhóm phát triển cho biết mô hình đạt kết quả tốt trên các bài kiểm tra đọc hiểu, "
+            "tóm tắt văn bản và trả lời câu hỏi bằng tiếng Việt.",
+            "Tạp chí Khoa họcTạp chí Khoa học07/03/2026",
+            "Nguồn: https://khoahoc.example.vn/mo-hinh-ngon-ngu",
+        ],
+        "authors": ["Minh Anh"],
+        "url": url,
+        "published_at": datetime(2026, 3, 7, 8, 30, tzinfo=UTC),
+    }
+    html = render_article("vietnamvn", article)
+    fetched = datetime(2026, 3, 9, tzinfo=UTC)
+    nfc_page = parse_article(html.encode(), url, fetched_at=fetched)
+    nfd_page = parse_article(
+        unicodedata.normalize("NFD", html).encode(), url, fetched_at=fetched
+    )
+    assert nfd_page.to_dict() == nfc_page.to_dict()
+    assert nfc_page.original_url == "https://khoahoc.example.vn/mo-hinh-ngon-ngu"

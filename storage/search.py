@@ -126,15 +126,28 @@ def search(
     compiled = compile_query(query)
     if compiled is None:
         return []
-    clauses, params = _filter_sql(filters)
-    where = " AND ".join(["articles_fts MATCH ?", *clauses])
-    weights = ", ".join(str(w) for w in RANK_WEIGHTS)
+    clauses, params = _filter_sql(filters, alias="b")
+    rank = "bm25(" + ", ".join(str(w) for w in RANK_WEIGHTS) + ")"
+    # The best `limit` ids first, whole rows only for them: joining every match's row
+    # before sorting read each matching article (text included) to keep twenty. FTS5
+    # sorts by its `rank` column itself, here overridden with the weighted bm25.
+    if clauses:
+        inner = (
+            "SELECT articles_fts.rowid AS id, articles_fts.rank AS rank FROM articles_fts "
+            "JOIN articles b ON b.id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND articles_fts.rank MATCH ? "
+            f"AND {' AND '.join(clauses)} ORDER BY articles_fts.rank LIMIT ?"
+        )
+    else:
+        inner = (
+            "SELECT rowid AS id, rank FROM articles_fts "
+            "WHERE articles_fts MATCH ? AND rank MATCH ? ORDER BY rank LIMIT ?"
+        )
     sql = (
-        f"SELECT a.*, bm25(articles_fts, {weights}) AS rank FROM articles_fts "
-        f"JOIN articles a ON a.id = articles_fts.rowid WHERE {where} "
-        f"ORDER BY rank LIMIT ?"
+        f"SELECT a.*, m.rank AS rank FROM ({inner}) m "
+        "JOIN articles a ON a.id = m.id ORDER BY m.rank"
     )
-    rows = db.query(sql, [compiled.expression, *params, int(limit)])
+    rows = db.query(sql, [compiled.expression, rank, *params, int(limit)])
     results = []
     for row in rows:
         decoded = decode_row(row)
@@ -176,10 +189,14 @@ def snippet(
     folded = fold(text)
     targets = sorted({fold(w) for w in words if w}, key=len, reverse=True)
     spans: list[tuple[int, int]] = []
+    # Positions inside an accepted span: a shorter word starting there is part of it.
+    # (A list scan per match was quadratic in the matches of a common syllable.)
+    covered = bytearray(len(folded))
     for target in targets:
         for m in re.finditer(rf"(?<!\w){re.escape(target)}\w*", folded):
-            if not any(s <= m.start() < e for s, e in spans):
+            if not covered[m.start()]:
                 spans.append((m.start(), m.end()))
+                covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     spans.sort()
     start = max(0, spans[0][0] - width // 3) if spans else 0
     if start:

@@ -40,9 +40,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 
 from crawler.config import Settings, Source
+from crawler.cron import crontab_trigger, missed, next_fire, period, previous_fire
 from crawler.cycle import Cycle, CycleObserver
 from crawler.lock import LockHeld, RunLock, lock_path_for
 from storage import connect, runs
@@ -55,57 +55,6 @@ CATCH_UP_KIND = "catch-up"
 DIGEST_KIND = "digest"
 # Beyond the shutdown grace: time for the runner to kill, reap and record its crawls.
 RECORD_MARGIN_SECONDS = 15.0
-# Windows searched, in turn, for the most recent fire time of a cron expression.
-_LOOKBACK = (
-    timedelta(minutes=2),
-    timedelta(hours=2),
-    timedelta(days=2),
-    timedelta(days=35),
-    timedelta(days=400),
-    timedelta(days=1500),
-)
-
-
-# --------------------------------------------------------------------------- cron arithmetic
-
-
-def cron_trigger(expr: str, timezone: str | ZoneInfo) -> CronTrigger:
-    """The trigger for a 5-field crontab expression in ``timezone``."""
-    tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
-    return CronTrigger.from_crontab(expr, timezone=tz)
-
-
-def next_fire(trigger: BaseTrigger, after: datetime) -> datetime | None:
-    """The first fire time strictly after ``after``."""
-    result: datetime | None = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
-    return result
-
-
-def previous_fire(trigger: BaseTrigger, now: datetime) -> datetime | None:
-    """The most recent fire time at or before ``now`` (None if none in ~4 years)."""
-    for back in _LOOKBACK:
-        fire: datetime | None = trigger.get_next_fire_time(None, now - back)
-        if fire is None or fire > now:
-            continue
-        while True:
-            following = next_fire(trigger, fire)
-            if following is None or following > now:
-                return fire
-            fire = following
-    return None
-
-
-def period(trigger: BaseTrigger, now: datetime) -> timedelta | None:
-    """The time between the next two fire times after ``now``."""
-    first = next_fire(trigger, now)
-    second = next_fire(trigger, first) if first else None
-    return second - first if first and second else None
-
-
-def missed(trigger: BaseTrigger, since: datetime, now: datetime) -> bool:
-    """True when a fire time fell after ``since`` and at or before ``now``."""
-    fire = next_fire(trigger, since)
-    return fire is not None and fire <= now
 
 
 # --------------------------------------------------------------------------- jobs
@@ -161,7 +110,7 @@ def plan_catch_up(
     plan = CatchUp()
     last = runs.last_successes(db)
     for spec in specs:
-        trigger = triggers.get(spec.id) or cron_trigger(spec.cron, timezone)
+        trigger = triggers.get(spec.id) or crontab_trigger(spec.cron, timezone)
         if spec.kind == "digest":
             since = runs.last_digest(db) or runs.first_activity(db)
             if since is not None and missed(trigger, since, now):
@@ -217,7 +166,7 @@ class Scheduler:
         self.tz = ZoneInfo(settings.schedule.timezone)
         self.specs = plan_jobs(settings, self.sources.values())
         self.triggers = {
-            spec.id: (triggers or {}).get(spec.id) or cron_trigger(spec.cron, self.tz)
+            spec.id: (triggers or {}).get(spec.id) or crontab_trigger(spec.cron, self.tz)
             for spec in self.specs
         }
         self.scheduler = BlockingScheduler(

@@ -6,42 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from process_helpers import lock_holder
 from replica_helpers import newswatch, sources_subset
 
 from crawler.lock import LockHeld, RunLock, lock_path_for
 from storage import connect
-
-HOLD = textwrap.dedent(
-    """
-    import sys, time
-    from crawler.lock import RunLock
-    lock = RunLock(sys.argv[1])
-    lock.acquire()
-    print("LOCKED", flush=True)
-    time.sleep(120)
-    """
-)
-
-
-@contextmanager
-def holder(path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the lock at ``path`` until the block ends (or it is killed)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "LOCKED"
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
 
 
 def write_config(tmp_path: Path, extra: str = "") -> Path:
@@ -54,10 +26,10 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
     return config
 
 
-def test_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
+def test_lock_is_exclusive_and_names_its_lock_holder(tmp_path: Path) -> None:
     path = tmp_path / "db.lock"
     with (
-        holder(path) as proc,
+        lock_holder(path) as proc,
         pytest.raises(LockHeld, match=f"another newswatch run is active \\(pid {proc.pid} since "),
     ):
         RunLock(path).acquire()
@@ -65,7 +37,7 @@ def test_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
 
 def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path: Path) -> None:
     path = tmp_path / "db.lock"
-    with holder(path) as proc:
+    with lock_holder(path) as proc:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         assert path.exists()  # the file stays; the kernel released the flock with the process
@@ -76,7 +48,7 @@ def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path: Path) -> None:
 def test_a_second_run_exits_75_and_does_nothing(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     db_path = tmp_path / "newswatch.db"
-    with holder(lock_path_for(db_path)) as proc:
+    with lock_holder(lock_path_for(db_path)) as proc:
         for command in ("run", "crawl"):
             result = newswatch("--config", str(config), command, check=False)
             assert result.returncode == 75, result.stderr

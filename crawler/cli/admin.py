@@ -12,6 +12,7 @@ import sqlite_utils
 from crawler.cli import App, cli, pass_app
 from crawler.cli.output import render_table, to_local
 from crawler.config import iter_config_lines, settings_as_dict
+from crawler.digest import digest_status
 from storage import runs
 
 
@@ -126,7 +127,7 @@ def status(app: App, fmt: str, run_count: int) -> None:
     ).fetchone()
     summary = {"articles": total[0], "ai": total[1] or 0, "open_source_ai": total[2] or 0}
     daemon = _daemon_state(db)
-    digests = _digests(db, run_count)
+    digests = digest_status(db)
     recent = runs.recent_runs(db, run_count)
     if fmt == "json":
         click.echo(
@@ -218,34 +219,14 @@ def _daemon_line(daemon: dict[str, Any] | None, tz: str) -> str:
     )
 
 
-def _digests(db: sqlite_utils.Database, limit: int) -> list[dict[str, Any]]:
-    """Deliveries of the last digests (from the digest outbox), or the digest runs."""
-    try:
-        from crawler.digest import digest_status
-    except ImportError:  # a build without the digest package: its runs are still recorded
-        return [
-            {
-                "digest_id": None,
-                "created_at": r["started_at"],
-                "status": r["status"],
-                "recipient": "",
-                "subject": r["note"] or "",
-            }
-            for r in db.query(
-                "SELECT * FROM crawl_runs WHERE kind = 'digest' ORDER BY id DESC LIMIT ?", [limit]
-            )
-        ]
-    rows: list[dict[str, Any]] = digest_status(db, limit)
-    return rows
-
-
 def _digest_table(rows: list[dict[str, Any]], tz: str) -> str:
-    shown = [{**r, "created": to_local(r.get("created_at"), tz)} for r in rows]
     return (
         render_table(
-            shown, ["digest_id", "created", "recipient", "status", "subject"], flex="subject"
+            [{**d, "created": to_local(d["created_at"], tz)} for d in rows],
+            ["digest_id", "created", "stories", "recipient", "status", "attempts", "last_error"],
+            flex="last_error",
         )
-        or "  (none yet)"
+        or "  (none yet: run `newswatch digest`)"
     )
 
 

@@ -115,7 +115,8 @@ def plan_catch_up(
             since = runs.last_digest(db) or runs.first_activity(db)
             if since is not None and missed(trigger, since, now):
                 plan.digest = True
-                plan.reasons.append(f"digest: a slot ({spec.cron}) passed since {since:%F %T%z}")
+                local = since.astimezone(ZoneInfo(timezone))
+                plan.reasons.append(f"digest: a slot ({spec.cron}) passed since {local:%F %T%z}")
             continue
         gap = period(trigger, now)
         for source in spec.sources:

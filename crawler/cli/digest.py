@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from crawler.cli import EXIT_ERROR, EXIT_LOCKED, App, UserError, cli, pass_app
+from crawler.cli.crawl import _health
 from crawler.digest import run_digest
 
 
@@ -37,7 +38,9 @@ def digest(app: App, dry_run: bool, out_dir: Path | None) -> None:
     pending (it is retried on the next run; `newswatch status` shows it).
     """
     try:
-        report = run_digest(app.db, app.settings, dry_run=dry_run, out_dir=out_dir)
+        report = run_digest(
+            app.db, app.settings, health=_health(app), dry_run=dry_run, out_dir=out_dir
+        )
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc):
             raise UserError(

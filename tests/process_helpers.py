@@ -15,9 +15,14 @@ from typing import Any
 HOLD = textwrap.dedent(
     """
     import sys, time
-    from crawler.lock import RunLock
+    from crawler.lock import LockHeld, RunLock
     lock = RunLock(sys.argv[1])
-    lock.acquire()
+    for _ in range(1200):  # wait for a running job to let go, up to a minute
+        try:
+            lock.acquire()
+            break
+        except LockHeld:
+            time.sleep(0.05)
     print("LOCKED", flush=True)
     time.sleep(120)
     """

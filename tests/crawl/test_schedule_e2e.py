@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from click.testing import CliRunner
 from loopback_sites import SOURCES_TOML, changing_site, hung_server
 from process_helpers import daemon, lock_holder, processes_mentioning, wait_for
 from replica_helpers import (
@@ -27,6 +28,7 @@ from replica_helpers import (
     write_test_config,
 )
 
+from crawler.cli import cli
 from crawler.config import load_settings, load_sources
 from crawler.lock import lock_path_for
 from crawler.replica.site import ReplicaState
@@ -139,7 +141,12 @@ def test_scheduler_fires_jobs_and_skips_while_another_run_holds_the_lock(tmp_pat
 
 def test_a_hung_crawl_is_killed_at_its_timeout_and_the_others_still_run(tmp_path: Path) -> None:
     toml, state = replica_state(["tuoitre", "vnexpress"])
-    config = write_test_config(tmp_path, toml, crawl={"timeout": 3.0, "parallel_sources": 1})
+    # tuoitre's own timeout is 3 s (the others keep crawl.timeout); its hung request only
+    # ends at download_timeout, after that.
+    toml = toml.replace("[sources.tuoitre]\n", "[sources.tuoitre]\ntimeout = 3.0\n")
+    config = write_test_config(
+        tmp_path, toml, crawl={"parallel_sources": 1, "download_timeout": 5.0}
+    )
     with replica_server(state, tmp_path) as replica, hung_server() as hung:
         mirrors = [m for m in replica.mirrors if not m.startswith("tuoitre.vn=")]
         mirrors.append(f"tuoitre.vn={hung.base_url}/_site/tuoitre.vn")
@@ -255,18 +262,18 @@ def test_a_source_whose_pages_stop_matching_is_reported_unhealthy(tmp_path: Path
     db_path = tmp_path / "newswatch.db"
     with changing_site() as site:
         args = ["--config", str(config), "crawl", "--mirror", site.mirror]
-        for count in (4, 3, 3):
+        for count in (6, 4):
             site.publish(count)
             newswatch(*args)
-        healthy = json.loads(
-            newswatch("--config", str(config), "status", "--format", "json").stdout
-        )
-        assert [s["health"] for s in healthy["sources"]] == ["ok"]
+        healthy = CliRunner().invoke(cli, ["--config", str(config), "status", "--format", "json"])
+        assert [s["health"] for s in json.loads(healthy.stdout)["sources"]] == ["ok"]
 
         site.layout = "app"  # the redesign: article pages are now an empty client-side shell
         site.publish(5)
         newswatch(*args)
-    status = json.loads(newswatch("--config", str(config), "status", "--format", "json").stdout)
+    status = json.loads(
+        CliRunner().invoke(cli, ["--config", str(config), "status", "--format", "json"]).stdout
+    )
     row = status["sources"][0]
     assert row["source"] == "sitetest" and row["health"] == "degraded"
     assert "in its last 5 article pages: title found on 0% (usually 100%)" in row["reason"]

@@ -162,7 +162,11 @@ class Cycle:
 
 def _note(report: CycleReport) -> str:
     failed = ", ".join(f"{o.source} {o.status}" for o in report.failed)
-    parts = [f"{len(report.outcomes)} sources", f"{report.new_articles} new articles"]
+    count, new = len(report.outcomes), report.new_articles
+    parts = [
+        f"{count} source{'' if count == 1 else 's'}",
+        f"{new} new article{'' if new == 1 else 's'}",
+    ]
     if failed:
         parts.append(f"not ok: {failed}")
     if report.digest is not None and hasattr(report.digest, "summary"):

@@ -222,7 +222,7 @@ class Scheduler:
                 signal.signal(sig, handler)
         db = self._connect()
         try:
-            note = f"{self.jobs_run} jobs run; " + ("stopped" if clean else "a job did not finish")
+            note = f"jobs run: {self.jobs_run}; " + ("stopped" if clean else "a job did not finish")
             runs.finish_run(db, daemon_run, "ok" if clean else "interrupted", note)
         finally:
             db.close()
@@ -371,16 +371,8 @@ class Scheduler:
         if cycle is None:
             return None
         report = cycle.run(sources, kind=kind, digest=False)
-        ok = sum(o.status == "ok" for o in report.outcomes)
-        log.info(
-            "run %d (%s) %s: %d/%d sources ok, %d new articles",
-            report.run_id,
-            kind,
-            report.status,
-            ok,
-            len(report.outcomes),
-            report.new_articles,
-        )
+        if self.observer is None:  # an observer logs the outcome itself, into run.log too
+            log.info("run %d (%s) %s", report.run_id, kind, report.status)
         return report
 
     def _new_cycle(self, db: sqlite_utils.Database) -> Cycle | None:

@@ -100,16 +100,22 @@ def test_status_shows_health_per_source_the_scheduler_and_digests(tmp_path: Path
     code, out, _ = invoke("--config", str(config), "status")
     assert code == 0, out
     assert "Scheduler: running since" in out and "pid" in out
-    assert "SOURCE" in out and "HEALTH" in out and "LAST_SUCCESS" in out
+    assert "SOURCE" in out and "HEALTH" in out and "LAST_SUCCESS" in out and "LAST_ERROR" in out
+    table = out.split("Sources (")[1].split("\n\n")[0]
     rows = {
         line.split()[0]: line
-        for line in out.splitlines()
+        for line in table.splitlines()
+        if not line.startswith(" ")
         if line.split() and line.split()[0] in ("mst", "vnexpress", "tuoitre")
     }
     assert "ok" in rows["mst"] and "3/3" in rows["mst"] and "36" in rows["mst"]
     assert "failing" in rows["vnexpress"] and "0/3" in rows["vnexpress"]
     assert "never crawled" in rows["tuoitre"]
-    assert "vnexpress: last error: http_403: https://vnexpress.net/rss/so-hoa.rss: Forbidden" in out
+    assert (
+        "  vnexpress (failing): its last 3 crawls failed (failed); last error: "
+        "http_403: https://vnexpress.net/rss/so-hoa.rss: Forbidden" in out
+    )
+    assert "tuoitre (never crawled)" not in out  # nothing to explain
     assert "Last digests:" in out
 
     code, out, _ = invoke("--config", str(config), "status", "--format", "json")
@@ -173,7 +179,7 @@ def test_progress_without_a_terminal_prints_plain_lines_and_writes_run_log(tmp_p
     text = stream.getvalue()
     assert "\x1b" not in text
     assert text.splitlines()[:3] == [
-        "Run 8 (crawl): crawling 1 sources; logs in " + str(tmp_path / "run-8"),
+        "Run 8 (crawl): crawling 1 source; logs in " + str(tmp_path / "run-8"),
         "… mst: crawling (pid 5, timeout 900s)",
         "✓ mst: ok, 12 requests, 0 not modified, 9 article links, 2 new, 0 updated, 4s",
     ]

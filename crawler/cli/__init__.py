@@ -137,7 +137,7 @@ def configure_logging(verbose: int, *, quiet: bool = False) -> None:
         "scrapy",
         "twisted",
         "filelock",
-        "apscheduler.executors",
+        "apscheduler",  # job bookkeeping; the scheduler logs what it does itself
         "trafilatura",
         "htmldate",
     ):

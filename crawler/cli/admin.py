@@ -152,7 +152,7 @@ def status(app: App, fmt: str, run_count: int) -> None:
     click.echo(f"\nSources (last {window} crawls each):")
     click.echo(
         render_table(
-            per_source,
+            [{**r, "last_success": r["last_success"] or "never"} for r in per_source],
             [
                 "source",
                 "health",
@@ -161,14 +161,18 @@ def status(app: App, fmt: str, run_count: int) -> None:
                 "ok_runs",
                 "found",
                 "new",
-                "reason",
+                "last_error",
             ],
-            flex="reason",
+            flex="last_error",
         )
     )
-    errors = [r for r in per_source if r["last_error"] and r["health"] != "ok"]
-    for row in errors:
-        click.echo(f"  {row['source']}: last error: {row['last_error']}")
+    notes = [
+        r
+        for r in per_source
+        if r["health"] not in ("ok", "never crawled") or r["last_status"] not in ("ok", "never")
+    ]
+    for row in notes:
+        click.echo(f"  {row['source']} ({row['health']}): {row['reason']}")
     click.echo("\nRecent runs:")
     click.echo(
         render_table(

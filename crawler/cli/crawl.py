@@ -113,9 +113,11 @@ def _cycle(app: App, mirrors: Sequence[str]) -> Cycle:
     )
 
 
-def console_observer(app: App) -> ConsoleObserver:
+def console_observer(app: App, *, starts: bool = True) -> ConsoleObserver:
     """Progress on stderr (live in a terminal) and each run's run.log (-vv: debug)."""
-    return ConsoleObserver(log_level=logging.DEBUG if app.verbose > 1 else logging.INFO)
+    return ConsoleObserver(
+        log_level=logging.DEBUG if app.verbose > 1 else logging.INFO, starts=starts
+    )
 
 
 @cli.command()

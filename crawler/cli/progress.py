@@ -32,9 +32,14 @@ class ConsoleObserver(CycleObserver):
         *,
         live: bool | None = None,
         log_level: int = logging.INFO,
+        starts: bool = True,
     ) -> None:
+        """``live``: draw the live line (default: when ``stream`` is a terminal).
+        ``starts``: print a line when a crawl starts (without ``live``); the daemon,
+        whose console already carries its log, leaves them to the log."""
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
+        self.starts = starts
         self.log_level = log_level
         self._handler: logging.Handler | None = None
         self._total = 0
@@ -50,33 +55,46 @@ class ConsoleObserver(CycleObserver):
         handler = logging.FileHandler(log_dir / RUN_LOG_NAME, encoding="utf-8")
         handler.setLevel(self.log_level)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        logging.getLogger().addHandler(handler)
+        root = logging.getLogger()
+        root.addHandler(handler)
         self._handler = handler
+        if self.live:
+            # A console log line must not land in the middle of the live line.
+            for console in root.handlers:
+                if getattr(console, "newswatch_console", False):
+                    console.addFilter(self._clear_filter)
         logging.getLogger(__name__).info(
-            "run %d (%s): %d sources: %s", run_id, kind, len(sources), ", ".join(sources)
+            "run %d (%s) started: %s", run_id, kind, ", ".join(sources) or "no crawl"
         )
         if sources:
             count = len(sources)
-            self._print(f"Run {run_id} ({kind}): crawling {count} sources; logs in {log_dir}")
+            noun = "source" if count == 1 else "sources"
+            self._print(f"Run {run_id} ({kind}): crawling {count} {noun}; logs in {log_dir}")
 
     def run_finished(self, report: CycleReport) -> None:
         self._clear()
+        ok = sum(o.status == "ok" for o in report.outcomes)
         logging.getLogger(__name__).info(
-            "run %d (%s) %s: %d new articles",
+            "run %d (%s) %s: %d/%d sources ok, %d new articles",
             report.run_id,
             report.kind,
             report.status,
+            ok,
+            len(report.outcomes),
             report.new_articles,
         )
+        root = logging.getLogger()
+        for console in root.handlers:
+            console.removeFilter(self._clear_filter)
         if self._handler is not None:
-            logging.getLogger().removeHandler(self._handler)
+            root.removeHandler(self._handler)
             self._handler.close()
             self._handler = None
 
     # ------------------------------------------------------------------ sources
 
     def source_started(self, source: str, pid: int, timeout_s: float) -> None:
-        if not self.live:
+        if not self.live and self.starts:
             self._print(f"… {source}: crawling (pid {pid}, timeout {timeout_s:.0f}s)")
 
     def progress(self, running: Sequence[RunningCrawl]) -> None:
@@ -94,6 +112,10 @@ class ConsoleObserver(CycleObserver):
         self._print(outcome_line(outcome))
 
     # ------------------------------------------------------------------ output
+
+    def _clear_filter(self, record: logging.LogRecord) -> bool:
+        self._clear()
+        return True
 
     def _clear(self) -> None:
         with self._lock:

@@ -59,7 +59,7 @@ def schedule(app: App, dry_run: bool, no_catch_up: bool, mirrors: tuple[str, ...
         sources,
         topics_path=topics_path,
         mirrors=checked_mirrors,
-        observer=console_observer(app),
+        observer=console_observer(app, starts=False),
         health=lambda db: digest_rows(db, settings, sources.values()),
     )
     if dry_run:

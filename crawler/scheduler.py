@@ -55,6 +55,8 @@ CATCH_UP_KIND = "catch-up"
 DIGEST_KIND = "digest"
 # Beyond the shutdown grace: time for the runner to kill, reap and record its crawls.
 RECORD_MARGIN_SECONDS = 15.0
+# A catch-up that finds another run holding the lock tries again this much later.
+CATCH_UP_RETRY = timedelta(minutes=5)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -155,15 +157,18 @@ class Scheduler:
         observer: CycleObserver | None = None,
         health: Callable[[sqlite_utils.Database], Sequence[Any]] | None = None,
         triggers: Mapping[str, BaseTrigger] | None = None,
+        catch_up_retry: timedelta = CATCH_UP_RETRY,
     ) -> None:
         """``triggers`` replaces the cron trigger of the job ids given (tests use short
-        intervals); ``health(db)`` gives the digest's health rows."""
+        intervals); ``health(db)`` gives the digest's health rows; ``catch_up_retry`` is
+        how long a catch-up that found the lock held waits before trying again."""
         self.settings = settings
         self.sources = dict(sources)
         self.topics_path = topics_path
         self.mirrors = list(mirrors)
         self.observer = observer
         self.health = health
+        self.catch_up_retry = catch_up_retry
         self.tz = ZoneInfo(settings.schedule.timezone)
         self.specs = plan_jobs(settings, self.sources.values())
         self.triggers = {
@@ -298,14 +303,14 @@ class Scheduler:
             if self._stopping.is_set():
                 return
             self._idle.clear()
-        db = self._connect()
+        db: sqlite_utils.Database | None = None
         try:
+            db = self._connect()
             lock = RunLock(lock_path_for(self.settings.storage.path))
             try:
                 lock.acquire()
             except LockHeld as exc:
-                log.warning("%s job skipped: %s", kind, exc)
-                runs.record_run(db, kind, "skipped", str(exc), sources=spec.sources if spec else ())
+                self._skipped(db, kind, spec, exc)
                 return
             try:
                 self.jobs_run += 1
@@ -321,10 +326,25 @@ class Scheduler:
             # The daemon outlives a failing job; the run it recorded says what failed.
             log.exception("%s job failed", kind)
         finally:
-            db.close()
+            if db is not None:
+                db.close()
             with self._state:
                 self._cycle = None
             self._idle.set()
+
+    def _skipped(
+        self, db: sqlite_utils.Database, kind: str, spec: JobSpec | None, exc: LockHeld
+    ) -> None:
+        """Another run holds the lock: record the skip; a catch-up tries again later."""
+        runs.record_run(db, kind, "skipped", str(exc), sources=spec.sources if spec else ())
+        if kind != CATCH_UP_KIND:
+            log.warning("%s job skipped: %s", kind, exc)
+            return
+        retry = datetime.now(self.tz) + self.catch_up_retry
+        log.warning("catch-up skipped: %s; trying again at %s", exc, f"{retry:%H:%M:%S}")
+        self.scheduler.add_job(
+            self._catch_up, "date", run_date=retry, id=CATCH_UP_KIND, replace_existing=True
+        )
 
     def _crawl(self, db: sqlite_utils.Database, spec: JobSpec) -> None:
         slot = previous_fire(self.triggers[spec.id], datetime.now(self.tz))

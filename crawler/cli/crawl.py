@@ -75,14 +75,22 @@ def _locked(app: App) -> Iterator[None]:
 
 @contextmanager
 def _graceful(cycle: Cycle) -> Iterator[None]:
-    """SIGTERM/SIGINT: stop starting crawls, let running ones finish, record the outcome."""
+    """SIGTERM/SIGINT: stop starting crawls, let running ones finish, record the outcome.
+
+    A second signal kills the running crawls at once (their outcome is still recorded).
+    """
+    received = 0
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        click.echo(
-            f"Received {signal.Signals(signum).name}: finishing running crawls, starting no more.",
-            err=True,
-        )
-        cycle.stop()
+        nonlocal received
+        received += 1
+        name = signal.Signals(signum).name
+        if received == 1:
+            click.echo(f"Received {name}: finishing running crawls, starting no more.", err=True)
+            cycle.stop()
+        else:
+            click.echo(f"Received {name} again: killing running crawls.", err=True)
+            cycle.stop(grace=0)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

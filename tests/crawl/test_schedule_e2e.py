@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -134,6 +137,34 @@ def test_scheduler_fires_jobs_and_skips_while_another_run_holds_the_lock(tmp_pat
     sources = query(db_path, "SELECT * FROM run_sources WHERE status = 'ok'")
     assert sources and all(r["source"] == "vnexpress" for r in sources)
     assert sum(r["articles_new"] for r in sources) == 2  # later crawls found nothing new (304)
+
+
+def test_a_catch_up_that_finds_the_lock_held_tries_again(tmp_path: Path) -> None:
+    toml, state = replica_state(["vnexpress"])
+    config = write_test_config(tmp_path, toml, schedule={"crawl": NEVER, "digest": NEVER})
+    db_path = tmp_path / "newswatch.db"
+    with replica_server(state, tmp_path) as replica, lock_holder(lock_path_for(db_path)) as holder:
+        scheduler = Scheduler(
+            load_settings(config),
+            load_sources(tmp_path / "sources.toml"),
+            topics_path=str(tmp_path / "topics.toml"),
+            mirrors=replica.mirrors,
+            catch_up_retry=timedelta(seconds=1),
+        )
+        result: list[int] = []
+        thread = threading.Thread(target=lambda: result.append(scheduler.run(handle_signals=False)))
+        thread.start()
+        try:
+            wait_for(lambda: runs_of(db_path, "catch-up", "skipped"), "the catch-up to be skipped")
+            holder.kill()  # the other run ends
+            wait_for(lambda: runs_of(db_path, "catch-up", "ok"), "the catch-up to run after all")
+        finally:
+            scheduler.stop()
+            thread.join(timeout=60)
+    assert result == [0]
+    assert len(runs_of(db_path, "catch-up", "ok")) == 1
+    crawled = query(db_path, "SELECT source, status, articles_new FROM run_sources")
+    assert crawled == [{"source": "vnexpress", "status": "ok", "articles_new": 2}]
 
 
 # --------------------------------------------------------------------------- one-shot runs
@@ -283,3 +314,53 @@ def test_a_source_whose_pages_stop_matching_is_reported_unhealthy(tmp_path: Path
     assert last["parse_failures"] == 5
     table = newswatch("--config", str(config), "status").stdout
     assert "degraded" in table and "sitetest" in table
+
+
+def test_sigterm_twice_stops_a_one_shot_run_and_records_it(tmp_path: Path) -> None:
+    toml, _ = sources_subset(["tuoitre", "mst"])
+    config = write_test_config(
+        tmp_path, toml, crawl={"parallel_sources": 1, "download_timeout": 60.0}
+    )
+    db_path = tmp_path / "newswatch.db"
+    err_path = tmp_path / "run.err"
+    with hung_server() as hung, err_path.open("w", encoding="utf-8") as err:
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        mirrors = [
+            "--mirror",
+            f"tuoitre.vn={hung.base_url}",
+            "--mirror",
+            f"mst.gov.vn={hung.base_url}",
+        ]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "--config", str(config), "run", *mirrors],
+            stderr=err,
+            text=True,
+            env=env,
+        )
+        try:
+            wait_for(lambda: hung.connections, "the crawl to connect")
+            # Asked to finish, the crawl waits on its hung request...
+            proc.send_signal(signal.SIGTERM)
+            wait_for(
+                lambda: "Received SIGTERM" in err_path.read_text(encoding="utf-8"),
+                "the first signal to be handled",
+            )
+            proc.send_signal(signal.SIGTERM)  # ...so it is killed
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    stderr = err_path.read_text(encoding="utf-8")
+    assert proc.returncode == 0, stderr
+    assert "Received SIGTERM: finishing running crawls, starting no more." in stderr
+    assert "Received SIGTERM again: killing running crawls." in stderr
+    rows = {r["source"]: r for r in query(db_path, "SELECT * FROM run_sources")}
+    assert rows["tuoitre"]["status"] == "interrupted"
+    assert (
+        rows["mst"]["status"] == "interrupted"
+        and rows["mst"]["finish_reason"] == "not started: shutting down"
+    )
+    run = runs_of(db_path, "run")[0]
+    assert run["status"] == "interrupted"
+    assert runs_of(db_path, "digest") == []  # an interrupted cycle sends no digest
+    assert not processes_mentioning(str(tmp_path / "logs"))

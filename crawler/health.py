@@ -120,11 +120,10 @@ def _failing(history: Sequence[Mapping[str, Any]], cfg: HealthSettings) -> Verdi
     if len(streak) < cfg.failed_runs:
         return None
     kinds = sorted({r["status"] for r in streak})
+    how = f" ({', '.join(kinds)})" if kinds != ["failed"] else ""
     error = streak[0]["last_error"] or streak[0]["finish_reason"] or "no error recorded"
-    return (
-        "failing",
-        f"its last {len(streak)} crawls failed ({', '.join(kinds)}); last error: {error}",
-    )
+    what = "its last crawl" if len(streak) == 1 else f"its last {len(streak)} crawls"
+    return ("failing", f"{what} failed{how}; last error: {error}")
 
 
 def unchanged(row: Mapping[str, Any]) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from process_helpers import lock_holder
-from replica_helpers import newswatch, sources_subset
+from replica_helpers import newswatch, sources_subset, write_test_config
 
 from crawler.lock import LockHeld, RunLock, lock_path_for
 from storage import connect
@@ -104,3 +104,27 @@ def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(tmp_path: 
         db.execute("SELECT status FROM crawl_runs WHERE id = ?", [run_id]).fetchone()[0]
         == "interrupted"
     )
+
+
+@pytest.mark.slow
+def test_run_goes_ahead_after_the_lock_holder_was_killed(tmp_path: Path) -> None:
+    config = write_test_config(tmp_path, sources_subset(["mst"])[0])
+    db_path = tmp_path / "newswatch.db"
+    with lock_holder(lock_path_for(db_path)) as proc:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    # mst points at a closed loopback port: the crawl fails at once, and is recorded.
+    result = newswatch(
+        "--config",
+        str(config),
+        "run",
+        "--no-digest",
+        "--mirror",
+        "mst.gov.vn=http://127.0.0.1:9",
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    db = connect(db_path)
+    run = db.execute("SELECT kind, status FROM crawl_runs").fetchall()
+    assert run == [("run", "failed")]
+    assert db.execute("SELECT source, status FROM run_sources").fetchall() == [("mst", "failed")]

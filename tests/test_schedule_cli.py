@@ -112,7 +112,7 @@ def test_status_shows_health_per_source_the_scheduler_and_digests(tmp_path: Path
     assert "failing" in rows["vnexpress"] and "0/3" in rows["vnexpress"]
     assert "never crawled" in rows["tuoitre"]
     assert (
-        "  vnexpress (failing): its last 3 crawls failed (failed); last error: "
+        "  vnexpress (failing): its last 3 crawls failed; last error: "
         "http_403: https://vnexpress.net/rss/so-hoa.rss: Forbidden" in out
     )
     assert "tuoitre (never crawled)" not in out  # nothing to explain
@@ -123,7 +123,9 @@ def test_status_shows_health_per_source_the_scheduler_and_digests(tmp_path: Path
     assert data["scheduler"]["id"] == daemon and data["scheduler"]["status"] == "running"
     health = {s["source"]: s for s in data["sources"]}
     assert health["vnexpress"]["health"] == "failing"
-    assert health["vnexpress"]["reason"].startswith("its last 3 crawls failed (failed)")
+    assert health["vnexpress"]["reason"].startswith(
+        "its last 3 crawls failed; last error: http_403"
+    )
     assert health["mst"]["ok_runs"] == "3/3" and health["mst"]["new"] == 9
     assert isinstance(data["digests"], list) and isinstance(data["runs"], list)
 

@@ -364,3 +364,26 @@ def test_sigterm_twice_stops_a_one_shot_run_and_records_it(tmp_path: Path) -> No
     assert run["status"] == "interrupted"
     assert runs_of(db_path, "digest") == []  # an interrupted cycle sends no digest
     assert not processes_mentioning(str(tmp_path / "logs"))
+
+
+def test_the_digest_carries_the_health_section(tmp_path: Path) -> None:
+    toml, state = replica_state(["vnexpress", "tuoitre"], per_site=0)
+    state.publish(
+        "vnexpress.net",
+        sample_article(1, title="Việt Nam công bố mô hình ngôn ngữ lớn mã nguồn mở cho tiếng Việt"),
+    )
+    config = write_test_config(tmp_path, toml, health={"failed_runs": 1})
+    with replica_server(state, tmp_path) as replica:
+        mirrors = [m for m in replica.mirrors if not m.startswith("tuoitre.vn=")]
+        mirrors.append("tuoitre.vn=http://127.0.0.1:9")  # nothing listens there: refused
+        newswatch("--config", str(config), "run", *[a for m in mirrors for a in ("--mirror", m)])
+    digests = list((tmp_path / "digests").glob("*.md"))
+    assert len(digests) == 1, list((tmp_path / "digests").iterdir())
+    text = digests[0].read_text(encoding="utf-8")
+    assert "mô hình ngôn ngữ lớn mã nguồn mở" in text
+    health = text.split("## Source health")[1]
+    assert (
+        "(`tuoitre`): failing, its last crawl failed; last error: download\\_connection\\_refused"
+        in health
+    )
+    assert "vnexpress" not in health  # healthy sources are not listed

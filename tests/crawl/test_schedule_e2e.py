@@ -382,8 +382,6 @@ def test_the_digest_carries_the_health_section(tmp_path: Path) -> None:
     text = digests[0].read_text(encoding="utf-8")
     assert "mô hình ngôn ngữ lớn mã nguồn mở" in text
     health = text.split("## Source health")[1]
-    assert (
-        "(`tuoitre`): failing, its last crawl failed; last error: download\\_connection\\_refused"
-        in health
-    )
+    assert "(`tuoitre`): failing, its last crawl failed; last error: " in health
+    assert "connection\\_refused" in health
     assert "vnexpress" not in health  # healthy sources are not listed

@@ -127,7 +127,9 @@ class Cycle:
             self.observer.run_finished(report)
         return report
 
-    def digest(self, health: Callable[[], Sequence[Any]] | None = None) -> tuple[int, Any]:
+    def digest(
+        self, health: Callable[[], Sequence[Any]] | None = None, *, out_dir: Path | None = None
+    ) -> tuple[int, Any]:
         """Build and deliver the digest, recorded as its own run (kind ``digest``).
 
         Returns (run id, ``crawler.digest.DigestReport``). The record is how the
@@ -138,7 +140,9 @@ class Cycle:
         run_id = runs.start_run(self.db, DIGEST_KIND, [])
         status, note = "failed", "digest step raised an error"
         try:
-            report = run_digest(self.db, self.settings, health=health() if health else ())
+            report = run_digest(
+                self.db, self.settings, health=health() if health else (), out_dir=out_dir
+            )
             status = "ok" if getattr(report, "ok", True) else "partial"
             note = report.summary() if hasattr(report, "summary") else ""
         except Exception as exc:

@@ -62,6 +62,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(source_config.allowed_domains)
         self.scheduled: set[str] = set()
         self.visited_sitemaps: set[str] = set()
+        self.listing_links: dict[str, set[str]] = {}  # article links seen per listing
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -139,15 +140,20 @@ class NewsSpider(scrapy.Spider):
             self.scheduled.add(key)
             yield self._article_request(url)
 
-    def _any_unstored(self, urls: list[str]) -> bool:
-        """True when some article URL among ``urls`` is not stored yet (scheduled or not)."""
+    def _unseen_unstored(self, listing: str, urls: list[str]) -> bool:
+        """True when an article URL among ``urls`` is not stored yet and was not on an
+        earlier page of ``listing`` (a "latest news" box repeated on every page of a
+        listing is new only once)."""
         candidates = discovery.select_articles(
             urls,
             domains=self.source.allowed_domains,
             pattern=self.source.article_pattern,
             exclude=self.source.exclude_pattern,
-        )
-        return any(not self.state.is_known(url) for url in candidates[:MAX_LINKS_PER_PAGE])
+        )[:MAX_LINKS_PER_PAGE]
+        seen = self.listing_links.setdefault(listing, set())
+        found = any(url not in seen and not self.state.is_known(url) for url in candidates)
+        seen.update(candidates)
+        return found
 
     def _entry_ok(self, response: Response) -> bool:
         """False for a 304 (nothing changed); counts entry points that answered."""
@@ -218,11 +224,11 @@ class NewsSpider(scrapy.Spider):
         if page == 1:
             yield self._validator(response)
         yield from requests
-        # Pagination stops at the first page with nothing new to the database. "New to
-        # this crawl" would not do: a feed read first schedules the newest articles, so
-        # the first listing page, which shows the same ones, would stop the pagination
-        # and every article older than the feed's window would be missed.
-        if not requests and not self._any_unstored(links):
+        # Pagination stops at the first page with nothing new to the database and to this
+        # listing. "New to this crawl" would not do: a feed read first schedules the
+        # newest articles, so the first listing page, which shows the same ones, would
+        # stop the pagination and every article older than the feed's window be missed.
+        if not self._unseen_unstored(listing, links) and not requests:
             return
         if page >= self.max_listing_pages:
             return

@@ -57,3 +57,16 @@ def test_a_page_of_stored_articles_stops_the_pagination() -> None:
 def test_a_page_with_a_new_article_paginates() -> None:
     made = spider(known=ARTICLES[1:])
     assert following_pages(made, listing_page(ARTICLES)) == [HOME + "/moi-nhat-p2"]
+
+
+def test_a_box_of_new_articles_repeated_on_every_page_counts_once() -> None:
+    """A "latest news" box on every listing page must not walk the whole listing."""
+    made = spider(known=ARTICLES[1:])
+    fresh = [f"{HOME}/moi-nhat-{n:06d}.html" for n in range(900, 903)]
+    first = listing_page([*fresh, *ARTICLES])
+    assert following_pages(made, first) == [HOME + "/moi-nhat-p2"]
+    second = listing_page([*fresh, *ARTICLES[1:]])  # the box again, then stored articles
+    out = made.parse_listing(second, page=2, listing=HOME + "/moi-nhat")
+    assert [
+        r for r in out if isinstance(r, scrapy.Request) and r.callback == made.parse_listing
+    ] == []

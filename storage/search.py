@@ -23,6 +23,9 @@ _TERM_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 TOPICS = ("ai", "open-source-ai")
 RANK_WEIGHTS = (10.0, 4.0, 1.0)  # title, summary, body
+# Matches ranked per query: the newest this many (all of them for most queries). Bounds
+# the cost of a query for a common word by this, not by the size of the archive.
+RANK_WINDOW = 2000
 
 
 @dataclass(frozen=True)
@@ -122,32 +125,37 @@ def search(
     limit: int = 20,
     mark: tuple[str, str] = ("[", "]"),
 ) -> list[dict[str, Any]]:
-    """Articles matching ``query``, best first, each with ``rank`` and ``snippet``."""
+    """Articles matching ``query``, best first, each with ``rank`` and ``snippet``.
+
+    "Best" is bm25 (title, summary and body weighted by :data:`RANK_WEIGHTS`) among the
+    :data:`RANK_WINDOW` most recently stored matching articles.
+    """
     compiled = compile_query(query)
     if compiled is None:
         return []
     clauses, params = _filter_sql(filters, alias="b")
     rank = "bm25(" + ", ".join(str(w) for w in RANK_WEIGHTS) + ")"
-    # The best `limit` ids first, whole rows only for them: joining every match's row
-    # before sorting read each matching article (text included) to keep twenty. FTS5
-    # sorts by its `rank` column itself, here overridden with the weighted bm25.
+    # Ranked among the RANK_WINDOW newest matches (FTS5 walks its index newest first and
+    # stops there), whole rows read for the best `limit` only. Scoring every match of a
+    # common word cost time in proportion to the archive: 0.7 s for a word in 70% of
+    # 200,000 articles.
     if clauses:
-        inner = (
+        recent = (
             "SELECT articles_fts.rowid AS id, articles_fts.rank AS rank FROM articles_fts "
             "JOIN articles b ON b.id = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ? AND articles_fts.rank MATCH ? "
-            f"AND {' AND '.join(clauses)} ORDER BY articles_fts.rank LIMIT ?"
+            "WHERE articles_fts MATCH ? AND articles_fts.rank MATCH ? "
+            f"AND {' AND '.join(clauses)} ORDER BY articles_fts.rowid DESC LIMIT ?"
         )
     else:
-        inner = (
+        recent = (
             "SELECT rowid AS id, rank FROM articles_fts "
-            "WHERE articles_fts MATCH ? AND rank MATCH ? ORDER BY rank LIMIT ?"
+            "WHERE articles_fts MATCH ? AND rank MATCH ? ORDER BY rowid DESC LIMIT ?"
         )
     sql = (
-        f"SELECT a.*, m.rank AS rank FROM ({inner}) m "
-        "JOIN articles a ON a.id = m.id ORDER BY m.rank"
+        f"SELECT a.*, m.rank AS rank FROM (SELECT id, rank FROM ({recent}) "
+        "ORDER BY rank LIMIT ?) m JOIN articles a ON a.id = m.id ORDER BY m.rank"
     )
-    rows = db.query(sql, [compiled.expression, rank, *params, int(limit)])
+    rows = db.query(sql, [compiled.expression, rank, *params, RANK_WINDOW, int(limit)])
     results = []
     for row in rows:
         decoded = decode_row(row)

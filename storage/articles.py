@@ -120,7 +120,7 @@ def upsert_article(
         ).fetchone()
         if existing is None:
             row.update(first_seen_at=stamp, last_seen_at=stamp)
-            new_id = insert_row(db, "articles", row)
+            new_id = _insert_article(db, row)
             db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [new_id, new_id])
             return UpsertResult(new_id, "new")
         article_id, old_hash = int(existing[0]), existing[1]
@@ -130,6 +130,20 @@ def upsert_article(
         row.update(last_seen_at=stamp, updated_at=stamp, previous_content_hash=old_hash)
         db.table("articles").update(article_id, row)
         return UpsertResult(article_id, "updated", old_hash)
+
+
+def _insert_article(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
+    """INSERT one article row (keys are article_row's column names, never user input).
+
+    Plain SQL: sqlite-utils' insert() reads the table's schema on every call, which
+    was the costliest part of storing an article during a crawl.
+    """
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", list(row.values()))
+    if cursor.lastrowid is None:  # pragma: no cover - sqlite always reports it
+        raise RuntimeError("insert into articles returned no rowid")
+    return int(cursor.lastrowid)
 
 
 def decode_row(row: dict[str, Any]) -> dict[str, Any]:

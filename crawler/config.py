@@ -82,6 +82,7 @@ class CrawlSettings:
     max_feed_age_days: int = 30  # sitemap/feed entries older than this are not fetched
     timeout: float = 900.0  # hard limit of one source's crawl process, seconds
     parallel_sources: int = 2  # crawl processes run at once
+    parse_workers: int = 0  # extra processes per crawl that parse pages; 0: in the crawl
     log_dir: str = "data/logs"
 
 
@@ -476,6 +477,13 @@ def validate_settings(settings: Settings, origin: Mapping[str, str] | None = Non
         minimum = 0 if key == "crawl.download_delay" else 1e-9
         if value < minimum:
             raise ConfigError(where(key), key, value, "a positive number")
+    if settings.crawl.parse_workers < 0:
+        raise ConfigError(
+            where("crawl.parse_workers"),
+            "crawl.parse_workers",
+            settings.crawl.parse_workers,
+            "0 or a positive number of processes",
+        )
     if not 0 < settings.dedupe.threshold <= 1:
         raise ConfigError(
             where("dedupe.threshold"),

@@ -94,6 +94,7 @@ def build_settings(
         "NEWSWATCH_SOURCE_ID": source.id,
         "NEWSWATCH_MAX_LISTING_PAGES": crawl.max_listing_pages,
         "NEWSWATCH_MAX_FEED_AGE_DAYS": crawl.max_feed_age_days,
+        "NEWSWATCH_PARSE_WORKERS": crawl.parse_workers,
         "NEWSWATCH_TIMEZONE": "Asia/Ho_Chi_Minh",
         "NEWSWATCH_MIRRORS": list(mirrors or []),
         "NEWSWATCH_DEDUPE": json.dumps(_asdict(settings.dedupe)),

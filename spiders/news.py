@@ -12,13 +12,18 @@ Items are plain dicts so that any feed exporter can carry them:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -48,6 +53,7 @@ class NewsSpider(scrapy.Spider):
         max_listing_pages: int = 5,
         max_age_days: int = 30,
         timezone: str = "Asia/Ho_Chi_Minh",
+        parse_workers: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -63,6 +69,8 @@ class NewsSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.visited_sitemaps: set[str] = set()
         self.listing_links: dict[str, set[str]] = {}  # article links seen per listing
+        self.parse_workers = max(0, parse_workers)
+        self.parse_pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -76,9 +84,40 @@ class NewsSpider(scrapy.Spider):
             kwargs.setdefault("urls", json.loads(urls) if isinstance(urls, str) else list(urls))
         kwargs.setdefault("max_listing_pages", settings.getint("NEWSWATCH_MAX_LISTING_PAGES", 5))
         kwargs.setdefault("max_age_days", settings.getint("NEWSWATCH_MAX_FEED_AGE_DAYS", 30))
+        kwargs.setdefault("parse_workers", settings.getint("NEWSWATCH_PARSE_WORKERS", 0))
         kwargs.setdefault("timezone", settings.get("NEWSWATCH_TIMEZONE", "Asia/Ho_Chi_Minh"))
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
         return spider
+
+    def close_parse_pool(self, spider: scrapy.Spider | None = None) -> None:
+        if self.parse_pool is not None:
+            self.parse_pool.shutdown(wait=True, cancel_futures=True)
+            self.parse_pool = None
+
+    async def _extract(self, response: Response) -> Any:
+        """parse_article on the response: in the crawl process, or in a parse worker
+        process when ``parse_workers`` is set (the page's bytes go there, the Article
+        comes back), so downloading and parsing use two cores."""
+        job = partial(
+            parse_article,
+            response.body,
+            response.url,
+            parser=self.source.parser,
+            source=self.source.id,
+            fetched_at=datetime.now(UTC),
+            encoding=_charset(response),
+            selectors=dict(self.source.selectors) or None,
+            tz=self.timezone,
+        )
+        if not self.parse_workers:
+            return job()
+        if self.parse_pool is None:
+            # spawn: forking a process that runs a reactor and threads is not safe
+            self.parse_pool = ProcessPoolExecutor(
+                self.parse_workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return await asyncio.get_running_loop().run_in_executor(self.parse_pool, job)
 
     # ------------------------------------------------------------------ entry points
 
@@ -249,7 +288,7 @@ class NewsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ extraction
 
-    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+    async def parse_article(self, response: Response) -> AsyncIterator[dict[str, Any]]:
         self._inc("article_pages")
         if not _is_html(response):
             self._error("not_html", f"{response.url}: {_content_type(response)}")
@@ -258,16 +297,7 @@ class NewsSpider(scrapy.Spider):
             self._error("empty_body", f"{response.url}: empty 200 response")
             return
         try:
-            article = parse_article(
-                response.body,
-                response.url,
-                parser=self.source.parser,
-                source=self.source.id,
-                fetched_at=datetime.now(UTC),
-                encoding=_charset(response),
-                selectors=self.source.selectors or None,
-                tz=self.timezone,
-            )
+            article = await self._extract(response)
         except ParseError as exc:
             self._inc("parse_failures")
             self._error("not_an_article", f"{response.url}: {exc}", count_error=False)

@@ -84,7 +84,12 @@ class Cycle:
         run_id = runs.start_run(self.db, kind, [s.id for s in sources])
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         log_dir = Path(self.settings.crawl.log_dir) / f"run-{run_id}-{stamp}"
-        self.runner = CrawlRunner(
+        runner_class = CrawlRunner
+        if self.settings.cluster.nodes:  # crawl on Scrapyd nodes; this process ingests
+            from crawler.cluster.runner import ScrapydRunner
+
+            runner_class = ScrapydRunner
+        self.runner = runner_class(
             self.db,
             self.settings,
             db_path=str(self.settings.storage.path),

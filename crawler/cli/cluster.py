@@ -101,7 +101,7 @@ def status(app: App, fmt: str) -> None:
     """Each node: reachable?, this code's version deployed?, jobs pending/running/finished.
 
     Also lists jobs newswatch dispatched that are not ingested yet (the next run
-    ingests finished ones left by a run that stopped).
+    ingests finished ones left by a run that stopped). Exits 1 when a node is unreachable.
     """
     from crawler.cluster.egg import build_egg
     from crawler.cluster.scrapyd import NodeError
@@ -139,12 +139,18 @@ def status(app: App, fmt: str) -> None:
             indent=2,
         )
         click.echo()
-        return
+    else:
+        _print_status(project, version, rows, open_jobs)
+    if not all(r.get("reachable") for r in rows):
+        sys.exit(EXIT_ERROR)
+
+
+def _print_status(
+    project: str, version: str, rows: list[dict[str, Any]], open_jobs: list[dict[str, Any]]
+) -> None:
     click.echo(f"Project {project}, this code is version {version}\n")
     columns = ["node", "reachable", "deployed", "pending", "running", "finished", "error"]
     click.echo(render_table(rows, [c for c in columns if any(c in r for r in rows)]))
     if open_jobs:
         click.echo("\nJobs not ingested yet:")
         click.echo(render_table(open_jobs, list(open_jobs[0])))
-    if not all(r.get("reachable") for r in rows):
-        sys.exit(EXIT_ERROR)

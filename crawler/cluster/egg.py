@@ -24,6 +24,7 @@ PACKAGES = ("crawler", "spiders", "storage")
 SETTINGS_MODULE = "crawler.scrapy_settings"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+DEFAULT_FILES = ("newswatch.toml", "sources.toml", "topics.toml")
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,12 @@ def _package_files() -> list[tuple[str, bytes]]:
     names = {name for name, _ in found}
     if not any(name.startswith("crawler/defaults/") for name in names):
         # Editable installs map crawler.defaults to the repository's config/ folder.
-        spec = importlib.util.find_spec("crawler.defaults")
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        for location in locations[:1]:
-            for path in sorted(Path(location).glob("*.toml")):
-                found.append((f"crawler/defaults/{path.name}", path.read_bytes()))
+        from crawler.config import packaged_default
+
+        for name in DEFAULT_FILES:
+            path = packaged_default(name)
+            if path.is_file():
+                found.append((f"crawler/defaults/{name}", path.read_bytes()))
     return found
 
 

@@ -6,11 +6,16 @@ Each test deploys the project with `newswatch cluster deploy`, then runs the rea
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster_helpers import ScrapydServer, scrapyd_server
+from cluster_helpers import Gate, ScrapydServer, scrapyd_server, wait_for
 from replica_helpers import (
     newswatch,
     replica_server,
@@ -100,9 +105,7 @@ def test_cluster_crawl_matches_local_and_second_run_fetches_no_articles(site, no
     assert sum(j["articles_new"] for j in jobs) == len(expected)
     assert all(j["validators_saved"] > 0 for j in jobs)
     fetched = article_fetches(replica.requests(), replica.state)
-    assert sorted(fetched) == sorted(f"{u.split('://')[1]}" for u in expected) or len(
-        fetched
-    ) == len(expected)
+    assert len(fetched) == len(expected) and len(set(fetched)) == len(fetched)
 
     # The same sites crawled locally into another database: the same article rows.
     local_config = write_local_config(workdir, config)
@@ -135,3 +138,174 @@ def write_local_config(workdir: Path, cluster_config: Path) -> Path:
     path = local / "newswatch.toml"
     path.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+def start_crawl(config: Path, mirrors: list[str], workdir: Path) -> subprocess.Popen[bytes]:
+    """`newswatch crawl` in the background (its output in workdir/crawl.err)."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    args = [a for m in mirrors for a in ("--mirror", m)]
+    with (workdir / "crawl.err").open("wb") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawler", "--config", str(config), "crawl", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
+
+
+def dispatched(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    db = connect(db_path)
+    try:
+        return int(db.execute("SELECT count(*) FROM cluster_jobs").fetchone()[0])
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def fresh_nodes(tmp_path: Path):
+    """Nodes of this test only (the test stops one of them)."""
+    with scrapyd_server(tmp_path, "node-c") as c, scrapyd_server(tmp_path, "node-d") as d:
+        yield c, d
+
+
+def test_node_stopped_mid_run_its_sources_are_crawled_on_the_other(
+    tmp_path: Path, fresh_nodes: tuple[ScrapydServer, ScrapydServer]
+) -> None:
+    toml, sources = sources_subset(SOURCE_IDS)
+    state = ReplicaState.from_sources(sources)
+    for n, host in enumerate(state.sites, 1):
+        state.publish(host, sample_article(n))
+    first, second = fresh_nodes
+    config = write_test_config(
+        tmp_path,
+        toml,
+        crawl={"download_timeout": 60.0},
+        cluster={"nodes": [first.url, second.url], "capacity": 2, "poll_seconds": 0.2},
+    )
+    db_path = tmp_path / "newswatch.db"
+    with replica_server(state, tmp_path) as replica:
+        newswatch("--config", str(config), "cluster", "deploy")
+        gate = Gate(replica.base_url)
+        try:
+            crawl = start_crawl(config, gate.mirrors(replica.mirrors), tmp_path)
+            # Every job is running and waiting on the gate: the crawls are mid-way.
+            wait_for(lambda: dispatched(db_path) == 4 and gate.held >= 4, "4 jobs mid-crawl")
+            on_first = [
+                s
+                for node, placed in jobs_by_node(db_path).items()
+                if node == first.url
+                for s in placed
+            ]
+            assert len(on_first) == 2
+            first.kill()
+            gate.open()
+            assert crawl.wait(timeout=300) == 0, (tmp_path / "crawl.err").read_text()
+        finally:
+            gate.close()
+        err = (tmp_path / "crawl.err").read_text()
+        db = connect(db_path)
+        expected = sorted(a["url"] for s in replica.state.sites.values() for a in s.articles)
+        assert sorted(r["url"] for r in db.query("SELECT url FROM articles")) == expected, err
+        jobs = list(db.query("SELECT * FROM cluster_jobs ORDER BY rowid"))
+        for source in on_first:
+            attempts = [
+                (j["node"], j["state"], j["attempt"]) for j in jobs if j["source"] == source
+            ]
+            assert attempts == [(first.url, "lost", 1), (second.url, "ingested", 2)], attempts
+            rows = list(
+                db.query("SELECT * FROM run_sources WHERE source = ? ORDER BY id", [source])
+            )
+            assert [(r["status"], r["finish_reason"]) for r in rows] == [
+                ("failed", "node_down"),
+                ("ok", "finished"),
+            ]
+            assert "is down" in rows[0]["last_error"]
+        # Every article stored once: the lost jobs' items were never ingested.
+        ingested = [j for j in jobs if j["state"] == "ingested"]
+        assert sum(j["articles_new"] for j in ingested) == len(expected)
+        assert "is down" in err
+
+
+def test_jobs_left_by_a_run_that_died_are_ingested_by_the_next(site, nodes) -> None:
+    replica, config, workdir = site
+    db_path = workdir / "newswatch.db"
+    gate = Gate(replica.base_url)
+    try:
+        mirrors = gate.mirrors(replica.mirrors)
+        crawl = start_crawl(config, mirrors, workdir)
+        wait_for(lambda: dispatched(db_path) == 4 and gate.held >= 4, "4 jobs mid-crawl")
+        crawl.kill()  # the writer dies; its jobs go on on the nodes
+        crawl.wait(timeout=30)
+        gate.open()
+        job_ids = {j["job_id"] for j in connect(db_path).query("SELECT job_id FROM cluster_jobs")}
+
+        def all_finished() -> bool:
+            done = {j["id"] for n in nodes for j in n.jobs()["finished"]}
+            return job_ids <= done
+
+        wait_for(all_finished, "the orphaned jobs to finish on their nodes")
+        replica.reset()
+        newswatch("--config", str(config), "crawl", *[a for m in mirrors for a in ("--mirror", m)])
+    finally:
+        gate.close()
+    db = connect(db_path)
+    expected = sorted(a["url"] for s in replica.state.sites.values() for a in s.articles)
+    assert sorted(r["url"] for r in db.query("SELECT url FROM articles")) == expected
+    old = [j for j in db.query("SELECT * FROM cluster_jobs") if j["job_id"] in job_ids]
+    assert {(j["state"], j["outcome"]) for j in old} == {("ingested", "ok")}
+    assert sum(j["articles_new"] for j in old) == len(expected)
+    # The next run ingested them before dispatching: its crawls knew every article.
+    assert article_fetches(replica.requests(), replica.state) == []
+
+
+def test_a_job_past_its_timeout_is_cancelled_and_recorded(site, nodes) -> None:
+    replica, config, workdir = site
+    gate = Gate(replica.base_url)  # never opened: every request hangs
+    text = re.sub(r"(?m)^timeout = .*$", "timeout = 3.0", config.read_text(encoding="utf-8"))
+    config.write_text(text, encoding="utf-8")
+    try:
+        result = newswatch(
+            "--config",
+            str(config),
+            "crawl",
+            "--source",
+            "mst",
+            *[a for m in gate.mirrors(replica.mirrors) for a in ("--mirror", m)],
+        )
+    finally:
+        gate.close()
+    db = connect(workdir / "newswatch.db")
+    row = db.execute(
+        "SELECT status, finish_reason, last_error FROM run_sources WHERE source = 'mst'"
+    ).fetchone()
+    assert row[0] == "timeout" and row[1] == "timeout", result.stderr
+    assert "timeout" in row[2]
+    job = next(db.query("SELECT * FROM cluster_jobs"))
+    assert job["cancelled_at"] and job["state"] == "ingested" and job["outcome"] == "timeout"
+    assert db.execute("SELECT count(*) FROM http_cache").fetchone()[0] == 0
+    assert "mst: timeout" in result.stderr
+
+
+def test_status_and_a_project_that_is_not_deployed(nodes, tmp_path: Path) -> None:
+    toml, _ = sources_subset(["mst", "tuoitre"])
+    node_urls = [n.url for n in nodes]
+    config = write_test_config(
+        tmp_path, toml, cluster={"nodes": node_urls, "project": "elsewhere", "poll_seconds": 0.2}
+    )
+    status = newswatch("--config", str(config), "cluster", "status", "--format", "json")
+    data = json.loads(status.stdout)
+    assert [n["node"] for n in data["nodes"]] == node_urls
+    assert all(n["reachable"] and n["deployed"].startswith("no") for n in data["nodes"])
+
+    result = newswatch("--config", str(config), "crawl")
+    db = connect(tmp_path / "newswatch.db")
+    rows = list(db.query("SELECT * FROM run_sources"))
+    assert {r["source"]: r["status"] for r in rows} == {"mst": "failed", "tuoitre": "failed"}
+    assert all("newswatch cluster deploy" in r["last_error"] for r in rows)
+    assert "newswatch cluster deploy" in result.stderr
+
+    newswatch("--config", str(config), "cluster", "deploy")
+    status = newswatch("--config", str(config), "cluster", "status", "--format", "json")
+    assert all(n["deployed"] == "yes" for n in json.loads(status.stdout)["nodes"])

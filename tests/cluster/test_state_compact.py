@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import make_article
+from factories import make_article
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_article
+from factories import make_article
 
 from crawler.cluster.ingest import BATCH_SIZE, IngestError, ingest_feed, parse_feed
 from crawler.extensions import STATS_LOG_MARKER, stats_from_log

@@ -68,9 +68,13 @@ class StatsLog:
     """Logs the crawl's stats as one JSON line: every few seconds, and at close."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
+        from crawler.cluster.egg import code_version
+
         self.crawler = crawler
         self.interval = interval
         self.loop: task.LoopingCall | None = None
+        # Which code produced these items: the writer refuses results of other code.
+        self.code_version = code_version()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StatsLog:
@@ -95,6 +99,7 @@ class StatsLog:
         if finish_reason is not None:
             stats["finish_reason"] = finish_reason
         stats["newswatch/closed"] = finish_reason is not None
+        stats["newswatch/code_version"] = self.code_version
         line = json.dumps(stats, default=_json_default, ensure_ascii=True, sort_keys=True)
         # Cluster jobs run with LOG_LEVEL INFO (set in the job's own settings).
         log.info("%s%s", STATS_LOG_MARKER, line)

@@ -14,11 +14,11 @@ that differs from the writer's (a forgotten deploy is a clear error, not a subtl
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 PACKAGES = ("crawler", "spiders", "storage")
 SETTINGS_MODULE = "crawler.scrapy_settings"
@@ -39,15 +39,11 @@ class Egg:
 
 def build_egg() -> Egg:
     """The egg of the code this process runs, with its content-derived version."""
-    files = dict(_package_files())
-    from crawler import __version__ as version_base
+    files = code_files()
+    version = code_version(files)
+    from crawler import __version__
 
-    # The metadata must not depend on the hash it is part of: hash the packages first.
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode("utf-8") + b"\0" + files[name] + b"\0")
-    version = f"{_sanitize(version_base)}-{digest.hexdigest()[:12]}"
-    files.update(_egg_info(version_base))
+    files.update(_egg_info(__version__))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
@@ -58,37 +54,48 @@ def build_egg() -> Egg:
     return Egg(version, buffer.getvalue())
 
 
-def _package_files() -> list[tuple[str, bytes]]:
-    found: list[tuple[str, bytes]] = []
+def code_version(files: dict[str, bytes] | None = None) -> str:
+    """``<package version>-<hash of the code>``: the same wherever the same code runs.
+
+    A worker computes it from the packages it actually imported (from the egg, or from
+    an installed newswatch that shadows it), so the writer can refuse results produced
+    by other code.
+    """
+    from crawler import __version__
+
+    files = code_files() if files is None else files
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + files[name] + b"\0")
+    return f"{_sanitize(__version__)}-{digest.hexdigest()[:12]}"
+
+
+def code_files() -> dict[str, bytes]:
+    """Every file of the imported packages (from folders or from a zipped egg)."""
+    found: dict[str, bytes] = {}
     for package in PACKAGES:
-        found.extend(_walk(_package_dir(package), package))
-    names = {name for name, _ in found}
-    if not any(name.startswith("crawler/defaults/") for name in names):
+        found.update(_walk(resources.files(package), package))
+    if not any(name.startswith("crawler/defaults/") for name in found):
         # Editable installs map crawler.defaults to the repository's config/ folder.
         from crawler.config import packaged_default
 
         for name in DEFAULT_FILES:
             path = packaged_default(name)
             if path.is_file():
-                found.append((f"crawler/defaults/{name}", path.read_bytes()))
+                found[f"crawler/defaults/{name}"] = path.read_bytes()
     return found
 
 
-def _package_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"cannot find the {package!r} package to put in the egg")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _walk(root: Path, prefix: str) -> list[tuple[str, bytes]]:
-    files = []
-    for path in sorted(root.rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(p.startswith(".") or p == "__pycache__" or p.endswith(SKIP_SUFFIXES) for p in parts):
+def _walk(node: Traversable, prefix: str) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        name = child.name
+        if name.startswith(".") or name == "__pycache__" or name.endswith(SKIP_SUFFIXES):
             continue
-        if path.is_file():
-            files.append((f"{prefix}/{'/'.join(parts)}", path.read_bytes()))
+        if child.is_dir():
+            files.update(_walk(child, f"{prefix}/{name}"))
+        elif child.is_file():
+            files[f"{prefix}/{name}"] = child.read_bytes()
     return files
 
 

@@ -84,6 +84,7 @@ class _Job:
     run_source_id: int
     started: float
     deadline: float
+    version: str | None = None  # the egg version the job asked for
     info: JobInfo | None = None
     missing: int = 0
     cancelled_at: float | None = None
@@ -219,7 +220,9 @@ class ScrapydRunner(CrawlRunner):
         )
         timeout = source.timeout or self.settings.crawl.timeout
         now = time.monotonic()
-        self.jobs.append(_Job(task, job_id, node, run_source_id, now, now + timeout))
+        self.jobs.append(
+            _Job(task, job_id, node, run_source_id, now, now + timeout, version=self.version)
+        )
         log.info(
             "crawling %s on %s (job %s, timeout %.0fs)",
             source.id,
@@ -341,7 +344,8 @@ class ScrapydRunner(CrawlRunner):
         ingest_error: str | None = None
         try:
             raw, log_path = ({}, None) if never_started else self._fetch_stats(job)
-            result = None if never_started else self._ingest(job)
+            self._check_code(job, raw)
+            result = None if never_started else self._ingest(job, raw)
         except NodeUnreachable as exc:
             job.fetch_failures += 1
             if job.fetch_failures < DOWN_AFTER_FAILURES:
@@ -368,9 +372,24 @@ class ScrapydRunner(CrawlRunner):
         path.write_bytes(text)
         return stats_from_log(text.decode("utf-8", errors="replace")), str(path)
 
-    def _ingest(self, job: _Job) -> IngestResult:
+    def _check_code(self, job: _Job, raw: dict[str, Any]) -> None:
+        """Refuse items produced by code other than the version the job asked for."""
+        ran = raw.get("newswatch/code_version")
+        if ran and job.version and ran != job.version:
+            raise IngestError(
+                f"node {job.node.client.name} ran newswatch code {ran}, not the deployed "
+                f"{job.version}: a newswatch installed there shadows the egg; install the "
+                "writer's newswatch version on the node (or remove it there) and deploy again"
+            )
+
+    def _ingest(self, job: _Job, raw: dict[str, Any]) -> IngestResult | None:
         info = job.info
         if info is None or not info.items_url:
+            # Scrapyd lists no items URL when the file does not exist. A crawl that got
+            # as far as closing its spider always has one (FEED_STORE_EMPTY), unless
+            # the node keeps no feeds; one cancelled or killed while starting has none.
+            if raw.get("finish_reason") is None:
+                return None
             raise IngestError(
                 f"node {job.node.client.name} keeps no item feeds: set items_dir in its "
                 "scrapyd.conf"
@@ -537,7 +556,7 @@ class ScrapydRunner(CrawlRunner):
         now = time.monotonic()
         node = _Node(client, running=1)
         job = _Job(_Task(source, None), row["job_id"], node, row["run_source_id"], now, now)
-        job.info = info
+        job.info, job.version = info, row["version"]
         self.jobs.append(job)
         self._complete(job, {})
         if job in self.jobs:  # its node stopped answering meanwhile: next run

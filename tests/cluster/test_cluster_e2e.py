@@ -6,11 +6,13 @@ Each test deploys the project with `newswatch cluster deploy`, then runs the rea
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ from replica_helpers import (
     write_test_config,
 )
 
+from crawler.cluster.egg import build_egg
+from crawler.cluster.scrapyd import ScrapydNode
 from crawler.replica.site import ReplicaState
 from storage import connect
 
@@ -263,7 +267,7 @@ def test_jobs_left_by_a_run_that_died_are_ingested_by_the_next(site, nodes) -> N
 def test_a_job_past_its_timeout_is_cancelled_and_recorded(site, nodes) -> None:
     replica, config, workdir = site
     gate = Gate(replica.base_url)  # never opened: every request hangs
-    text = re.sub(r"(?m)^timeout = .*$", "timeout = 3.0", config.read_text(encoding="utf-8"))
+    text = re.sub(r"(?m)^timeout = .*$", "timeout = 8.0", config.read_text(encoding="utf-8"))
     config.write_text(text, encoding="utf-8")
     try:
         result = newswatch(
@@ -309,3 +313,28 @@ def test_status_and_a_project_that_is_not_deployed(nodes, tmp_path: Path) -> Non
     newswatch("--config", str(config), "cluster", "deploy")
     status = newswatch("--config", str(config), "cluster", "status", "--format", "json")
     assert all(n["deployed"] == "yes" for n in json.loads(status.stdout)["nodes"])
+
+
+def test_items_from_other_code_than_the_writers_are_refused(site, nodes) -> None:
+    replica, config, workdir = site
+    egg = build_egg()
+    tampered = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(egg.data)) as original,
+        zipfile.ZipFile(tampered, "w") as copy,
+    ):
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "spiders/news.py":
+                data += b"\n# a node with different code\n"
+            copy.writestr(info, data)
+    # A project of this test only, holding the tampered egg under the writer's version.
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[cluster]\n", '[cluster]\nproject = "tampered"\n'))
+    for node in nodes:
+        ScrapydNode(node.url).add_version("tampered", egg.version, tampered.getvalue())
+    result = newswatch("--config", str(config), "crawl", "--source", "mst", *replica.mirror_args())
+    db = connect(workdir / "newswatch.db")
+    status, error = db.execute("SELECT status, last_error FROM run_sources").fetchone()
+    assert status == "failed" and "shadows the egg" in error, result.stderr
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 0

@@ -37,6 +37,7 @@ from crawler.runner import (
     OK_REASONS,
     TERM_GRACE_SECONDS,
     CrawlRunner,
+    RunningCrawl,
     SourceOutcome,
     summarise_stats,
 )
@@ -88,6 +89,7 @@ class _Job:
     info: JobInfo | None = None
     missing: int = 0
     cancelled_at: float | None = None
+    announced: bool = False  # observer told it started (once its node runs it)
     killed: bool = False
     timed_out: bool = False
     fetch_failures: int = 0
@@ -110,7 +112,6 @@ class ScrapydRunner(CrawlRunner):
         self.version: str | None = None
         self.storer: Storer | None = None
         self._turn = 0
-        self._stop_grace = TERM_GRACE_SECONDS
 
     # ------------------------------------------------------------------ interface
 
@@ -132,6 +133,8 @@ class ScrapydRunner(CrawlRunner):
                 pending = []
             else:
                 pending = self._dispatch(pending, outcomes)
+            if self.jobs:
+                self._progress_report()
             if self.jobs or pending:
                 time.sleep(self.poll_seconds)
         order = {s.id: i for i, s in enumerate(sources)}
@@ -143,7 +146,7 @@ class ScrapydRunner(CrawlRunner):
         Only sets flags (safe in a signal handler): the crawl loop talks to the nodes.
         """
         if grace is not None:
-            self._stop_grace = max(0.0, grace)
+            self.stop_grace = max(0.0, grace)
         self.stopping = True
 
     # ------------------------------------------------------------------ dispatch
@@ -234,6 +237,23 @@ class ScrapydRunner(CrawlRunner):
 
     # ------------------------------------------------------------------ polling
 
+    def _progress_report(self) -> None:
+        """Running jobs for progress displays (stats arrive when a job finishes)."""
+        now = time.monotonic()
+        self.observer.progress(
+            [
+                RunningCrawl(
+                    source=j.task.source.id,
+                    pid=(j.info.pid or 0) if j.info else 0,
+                    elapsed_s=now - j.started,
+                    timeout_s=j.deadline - j.started,
+                    stats=summarise_stats({}),
+                    stopping=j.cancelled_at is not None,
+                )
+                for j in self.jobs
+            ]
+        )
+
     def _poll(self, pending: list[_Task], outcomes: dict[str, SourceOutcome]) -> None:
         for node in self.nodes:
             mine = [j for j in self.jobs if j.node is node]
@@ -272,6 +292,11 @@ class ScrapydRunner(CrawlRunner):
             return
         job.missing = 0
         job.info = info
+        if not job.announced and info.state != "pending":
+            job.announced = True
+            self.observer.source_started(
+                job.task.source.id, info.pid or 0, job.deadline - job.started
+            )
         if info.state == "finished":
             self._complete(job, outcomes)
             return
@@ -284,7 +309,7 @@ class ScrapydRunner(CrawlRunner):
         elif self.stopping and job.cancelled_at is None:
             self._cancel(job, "INT", outcomes)
         elif job.cancelled_at is not None and not job.killed:
-            grace = self._stop_grace if self.stopping and not job.timed_out else TERM_GRACE_SECONDS
+            grace = self.stop_grace if self.stopping and not job.timed_out else TERM_GRACE_SECONDS
             if now - job.cancelled_at > grace:
                 log.warning("%s: job %s did not stop; killing it", job.task.source.id, job.job_id)
                 self._cancel(job, "KILL", outcomes)
@@ -421,6 +446,7 @@ class ScrapydRunner(CrawlRunner):
         stats = summarise_stats(raw)
         stats["duration_s"] = round(time.monotonic() - job.started, 2)
         stats["log_path"] = log_path
+        stats["entry_points"] = 0 if job.task.urls else len(job.task.source.entry_points)
         errors = {
             k.removeprefix("newswatch/errors/"): int(v)
             for k, v in raw.items()
@@ -507,6 +533,7 @@ class ScrapydRunner(CrawlRunner):
         self, task: _Task, outcome: SourceOutcome, outcomes: dict[str, SourceOutcome]
     ) -> None:
         outcomes[task.source.id] = outcome
+        self.observer.source_finished(outcome)
         if self.on_finish:
             self.on_finish(outcome)
 

@@ -47,6 +47,7 @@ class JobInfo:
     state: str  # pending | running | finished
     log_url: str | None = None
     items_url: str | None = None
+    pid: int | None = None  # the crawl's process id on its node, once running
 
 
 class ScrapydNode:
@@ -124,7 +125,11 @@ class ScrapydNode:
         for state in ("pending", "running", "finished"):
             for entry in answer.get(state, []):
                 jobs[entry["id"]] = JobInfo(
-                    entry["id"], state, entry.get("log_url"), entry.get("items_url")
+                    entry["id"],
+                    state,
+                    entry.get("log_url"),
+                    entry.get("items_url"),
+                    entry.get("pid"),
                 )
         return jobs
 

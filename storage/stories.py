@@ -177,16 +177,20 @@ def candidates(
     """
     if not buckets:
         return []
-    values = ", ".join("(?, ?)" for _ in buckets)
     params: list[Any] = [v for pair in buckets for v in pair]
-    rows = db.execute(
+    rows = db.execute(candidates_sql(len(buckets)), [*params, exclude, int(limit)]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def candidates_sql(count: int) -> str:
+    """The candidate query for ``count`` (band, bucket) pairs (exposed for plan tests)."""
+    values = ", ".join("(?, ?)" for _ in range(count))
+    return (
         f"WITH wanted(band, bucket) AS (VALUES {values}) "
         "SELECT DISTINCT b.article_id FROM wanted "
         "JOIN dedupe_bands b ON b.band = wanted.band AND b.bucket = wanted.bucket "
-        "WHERE b.article_id != ? LIMIT ?",
-        [*params, exclude, int(limit)],
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+        "WHERE b.article_id != ? LIMIT ?"
+    )
 
 
 def signatures_of(db: sqlite_utils.Database, article_ids: Sequence[int]) -> dict[int, bytes]:

@@ -56,9 +56,12 @@ MINHASH_SEED = 1
 # Fewer words than this and shingle overlap says little (a caption-only video page, a
 # one-line brief): such articles are grouped by their links only.
 MIN_TOKENS = 30
-# Bound on candidates verified per article. A bucket this crowded holds near-identical
-# texts already grouped together, so any of them links the story.
-MAX_CANDIDATES = 200
+# Bounds on the work per article, whatever the size of the database: entries read per
+# LSH bucket (the newest) and candidates verified (those sharing the most bands). A
+# bucket this crowded holds near-identical texts, already grouped together, so the
+# newest of them link the story.
+MAX_BUCKET_ENTRIES = 100
+MAX_CANDIDATES = 100
 # LSH layout: the probability that a pair exactly at the threshold becomes a candidate.
 TARGET_RECALL = 0.99
 
@@ -509,7 +512,13 @@ class Deduper:
     def _near_duplicates(
         self, article_id: int, hashvalues: bytes, buckets: list[tuple[int, int]], links: _Links
     ) -> None:
-        found = stories.candidates(self.db, buckets, exclude=article_id, limit=MAX_CANDIDATES)
+        found = stories.candidates(
+            self.db,
+            buckets,
+            exclude=article_id,
+            limit=MAX_CANDIDATES,
+            per_bucket=MAX_BUCKET_ENTRIES,
+        )
         for other_id, other in stories.signatures_of(self.db, found).items():
             similarity = estimated_jaccard(hashvalues, other)
             if similarity >= self.settings.threshold:

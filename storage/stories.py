@@ -169,27 +169,36 @@ def candidates(
     *,
     exclude: int,
     limit: int,
+    per_bucket: int,
 ) -> list[int]:
-    """Articles sharing at least one (band, bucket) with ``buckets``: one index probe each.
+    """Articles sharing a (band, bucket) with ``buckets``, most shared bands first.
 
-    The CTE join makes SQLite search the primary key once per band; the row-value form
-    ``(band, bucket) IN (VALUES ...)`` would scan the whole table instead.
+    One primary-key probe per band, reading at most ``per_bucket`` entries of each
+    bucket (the newest: syndicated copies appear within days), so the work is bounded
+    however crowded a bucket gets. A real copy shares many bands and sorts first;
+    chance collisions share one.
     """
     if not buckets:
         return []
-    params: list[Any] = [v for pair in buckets for v in pair]
+    params: list[Any] = []
+    for band, bucket in buckets:
+        params += [band, bucket, int(per_bucket)]
     rows = db.execute(candidates_sql(len(buckets)), [*params, exclude, int(limit)]).fetchall()
     return [int(r[0]) for r in rows]
 
 
 def candidates_sql(count: int) -> str:
     """The candidate query for ``count`` (band, bucket) pairs (exposed for plan tests)."""
-    values = ", ".join("(?, ?)" for _ in range(count))
+    # A compound of per-band subqueries: each can stop after ``per_bucket`` rows, which
+    # one join over all bands could not.
+    probe = (
+        "SELECT * FROM (SELECT article_id FROM dedupe_bands WHERE band = ? AND bucket = ? "
+        "ORDER BY article_id DESC LIMIT ?)"
+    )
+    union = " UNION ALL ".join(probe for _ in range(count))
     return (
-        f"WITH wanted(band, bucket) AS (VALUES {values}) "
-        "SELECT DISTINCT b.article_id FROM wanted "
-        "JOIN dedupe_bands b ON b.band = wanted.band AND b.bucket = wanted.bucket "
-        "WHERE b.article_id != ? LIMIT ?"
+        f"SELECT article_id, count(*) AS shared FROM ({union}) WHERE article_id != ? "
+        "GROUP BY article_id ORDER BY shared DESC, article_id DESC LIMIT ?"
     )
 
 

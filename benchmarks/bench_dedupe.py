@@ -1,12 +1,13 @@
 """Insert-with-dedupe cost per article as the database grows (prints, never asserts).
 
-    python benchmarks/bench_dedupe.py [--sizes 10000,100000] [--batch 500] [--db PATH]
+    python benchmarks/bench_dedupe.py [--sizes 10000,100000] [--batch 500] [--dir PATH]
 
-For each size N: the database is filled up to N stored articles (bulk-loaded for speed,
-but each with its real signature and LSH bands, computed by crawler.dedupe.prepare on
-all cores), then a batch of new articles is stored the way the pipeline does it:
-``upsert_article`` followed by ``Deduper.assign``, timed per article. One new article in
-ten is a lightly edited copy of a stored one, so the candidate/verify path runs too.
+For each size N a database is filled with N articles (bulk-loaded for speed, but each
+with its real signature and LSH bands from crawler.dedupe.prepare, computed on all
+cores), then new articles are stored the way the pipeline does it, ``upsert_article``
+followed by ``Deduper.assign``, timed per article; the sizes take turns so that other
+load on the machine affects them alike. One new article in ten is a lightly edited copy
+of a stored one, so the candidate/verify path runs too.
 
 Articles are synthetic Vietnamese (~3-5 KB) from a phrase generator: named subjects and
 set phrases recur across articles as in real coverage. Two unrelated synthetic articles
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -259,66 +261,87 @@ def bulk_load(db_path: Path, start: int, stop: int, pool: multiprocessing.pool.P
     return elapsed
 
 
-def timed_batch(
-    db_path: Path, first_number: int, count: int, settings: DedupeSettings
-) -> dict[str, object]:
-    """Store ``count`` new articles through upsert + assign; per-article timings."""
-    db = connect(db_path)
-    deduper = Deduper(db, settings)
-    rng = random.Random(first_number)
-    stored = int(db.execute("SELECT max(id) FROM articles").fetchone()[0])
-    params = deduper.index_params()
-    upsert_ms, assign_ms, total_ms, reasons = [], [], [], []
-    candidates: list[int] = []
-    for offset in range(count):
-        number = first_number + offset
-        if offset % 10 == 9:  # a copy of a random stored article
-            source_id = rng.randint(1, stored)
-            text = db.execute("SELECT text FROM articles WHERE id = ?", [source_id]).fetchone()[0]
-            item = synthetic_article(number, rng, light_edit(text, rng))
+def build_databases(folder: Path, sizes: list[int], workers: int) -> list[Path]:
+    """One database per size; each larger one starts as a copy of the previous."""
+    paths: list[Path] = []
+    loaded = 0
+    with multiprocessing.Pool(workers) as pool:
+        for size in sizes:
+            path = folder / f"bench-{size}.db"
+            if path.exists():
+                raise SystemExit(f"{path} exists; give an empty --dir")
+            if paths:
+                shutil.copyfile(paths[-1], path)  # closed connections: no WAL left behind
+            else:
+                connect(path).close()
+            took = bulk_load(path, loaded, size, pool) if size > loaded else 0.0
+            print(
+                f"  {size} articles stored ({(size - loaded) / max(took, 1e-9):.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            loaded = size
+            paths.append(path)
+    return paths
+
+
+class TimedStore:
+    """One database of a given size, receiving new articles through upsert + assign."""
+
+    def __init__(self, db_path: Path, settings: DedupeSettings, seed: int) -> None:
+        self.db_path = db_path
+        self.db = connect(db_path)
+        self.deduper = Deduper(self.db, settings)
+        self.params = self.deduper.index_params()
+        self.rng = random.Random(seed)
+        self.stored = int(self.db.execute("SELECT max(id) FROM articles").fetchone()[0])
+        self.times: dict[str, list[float]] = {"upsert": [], "assign": [], "total": []}
+        self.reasons: list[str] = []
+        self.candidates: list[int] = []
+
+    def store_one(self, number: int, copy: bool) -> None:
+        """Store article ``number`` (a light edit of a stored one if ``copy``), timed."""
+        if copy:
+            source_id = self.rng.randint(1, self.stored)
+            text = self.db.execute("SELECT text FROM articles WHERE id = ?", [source_id]).fetchone()
+            item = synthetic_article(number, self.rng, light_edit(text[0], self.rng))
         else:
-            item = synthetic_article(number, rng)
+            item = synthetic_article(number, self.rng)
         t0 = time.perf_counter()
-        result = articles.upsert_article(db, item)
+        result = articles.upsert_article(self.db, item)
         t1 = time.perf_counter()
-        assignment = deduper.assign(result.id)
+        assignment = self.deduper.assign(result.id)
         t2 = time.perf_counter()
-        upsert_ms.append((t1 - t0) * 1000)
-        assign_ms.append((t2 - t1) * 1000)
-        total_ms.append((t2 - t0) * 1000)
-        reasons.append(assignment.reason)
+        self.times["upsert"].append((t1 - t0) * 1000)
+        self.times["assign"].append((t2 - t1) * 1000)
+        self.times["total"].append((t2 - t0) * 1000)
+        self.reasons.append(assignment.reason)
         # Outside the timing: how many stored articles shared a bucket (LSH candidates).
-        signature = stories.stored_signature(db, result.id)
+        signature = stories.stored_signature(self.db, result.id)
         if signature is not None and signature.hashvalues is not None:
             values = np.frombuffer(signature.hashvalues, dtype="<u4")
-            buckets = band_buckets(values, params.bands, params.rows)
-            candidates.append(
-                len(
-                    stories.candidates(
-                        db, buckets, exclude=result.id, limit=10**9, per_bucket=10**9
-                    )
-                )
+            buckets = band_buckets(values, self.params.bands, self.params.rows)
+            found = stories.candidates(
+                self.db, buckets, exclude=result.id, limit=10**9, per_bucket=10**9
             )
-    size = db_path.stat().st_size + sum(
-        p.stat().st_size for p in db_path.parent.glob(db_path.name + "-wal")
-    )
-    counts = {
-        "articles": int(db.execute("SELECT count(*) FROM articles").fetchone()[0]),
-        "bands": int(db.execute("SELECT count(*) FROM dedupe_bands").fetchone()[0]),
-    }
-    tables = table_sizes(db)
-    db.close()
-    return {
-        "upsert": upsert_ms,
-        "assign": assign_ms,
-        "total": total_ms,
-        "copies_found": reasons.count("near-duplicate"),
-        "copies_made": count // 10,
-        "candidates": statistics.fmean(candidates) if candidates else 0.0,
-        "db_mb": size / 1e6,
-        "tables": tables,
-        **counts,
-    }
+            self.candidates.append(len(found))
+
+    def summary(self, copies_made: int) -> dict[str, object]:
+        db, path = self.db, self.db_path
+        size = path.stat().st_size + sum(
+            p.stat().st_size for p in path.parent.glob(path.name + "-wal")
+        )
+        result = {
+            **self.times,
+            "copies_found": self.reasons.count("near-duplicate"),
+            "copies_made": copies_made,
+            "candidates": statistics.fmean(self.candidates) if self.candidates else 0.0,
+            "db_mb": size / 1e6,
+            "bands": int(db.execute("SELECT count(*) FROM dedupe_bands").fetchone()[0]),
+            "tables": table_sizes(db),
+        }
+        db.close()
+        return result
 
 
 def table_sizes(db: object) -> dict[str, float]:
@@ -345,40 +368,45 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="stored-article counts, ascending")
     parser.add_argument("--batch", type=int, default=500, help="new articles timed at each size")
-    parser.add_argument("--db", type=Path, help="database file (default: a temporary one)")
+    parser.add_argument(
+        "--dir", type=Path, help="folder for the databases (default: a temporary one, removed)"
+    )
     parser.add_argument("--workers", type=int, default=multiprocessing.cpu_count())
+    parser.add_argument(
+        "--rebuild", action="store_true", help="also time `newswatch dedupe rebuild` at the end"
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     settings = DedupeSettings()
     params = IndexParams.from_settings(settings)
     with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as tmp:
-        db_path = args.db or Path(tmp) / "bench.db"
-        if db_path.exists():
-            parser.error(f"{db_path} exists; give a new file")
-        connect(db_path).close()
+        folder = args.dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         print(
             f"threshold {settings.threshold}, {params.num_perm} permutations, "
             f"{params.shingle_size}-word shingles, LSH {params.bands} bands x {params.rows} rows; "
-            f"batch of {args.batch} per size",
+            f"{args.batch} new articles timed per size",
             flush=True,
         )
-        results = []
-        loaded = 0
-        next_number = 10_000_000  # new articles' numbers never collide with base ones
-        with multiprocessing.Pool(args.workers) as pool:
-            for size in sizes:
-                target = size - loaded
-                load_s = bulk_load(db_path, loaded, loaded + target, pool) if target > 0 else 0.0
-                loaded += max(target, 0)
-                print(
-                    f"  bulk load to {size}: {load_s:.0f}s "
-                    f"({target / max(load_s, 1e-9):.0f} articles/s)",
-                    file=sys.stderr,
-                )
-                result = timed_batch(db_path, next_number, args.batch, settings)
-                next_number += args.batch
-                loaded += args.batch
-                results.append((size, result))
+        paths = build_databases(folder, sizes, args.workers)
+        # The sizes take turns, ten articles at a time, so that whatever else runs on
+        # the machine slows every size alike.
+        targets = [TimedStore(path, settings, seed=10**9 + i) for i, path in enumerate(paths)]
+        number = 10_000_000  # new articles' numbers never collide with base ones
+        for offset in range(args.batch):
+            for target in targets:
+                target.store_one(number, copy=offset % 10 == 9)
+                number += 1
+        results = [
+            (size, t.summary(args.batch // 10)) for size, t in zip(sizes, targets, strict=True)
+        ]
+        if args.rebuild:
+            db = connect(paths[-1])
+            began = time.perf_counter()
+            count = Deduper(db, settings).rebuild()
+            rebuild_s = time.perf_counter() - began
+            db.close()
+            print(f"rebuild of {count} articles: {rebuild_s:.0f}s ({count / rebuild_s:.0f}/s)")
     print()
     print(
         f"{'stored':>8} {'upsert ms':>22} {'assign ms':>22} {'total ms':>22} "

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 import sqlite_utils
@@ -372,8 +373,8 @@ def outgoing_links(row: DedupeRow) -> dict[str, str]:
         url = _canonical_or_none(raw)
         if url is None or url in own or url in links:
             continue
-        path = url.split("://", 1)[-1].partition("/")[2]
-        if not path.strip("/") and "?" not in url:
+        parts = urlsplit(url)
+        if not parts.path.strip("/") and not parts.query:
             continue
         links[url] = kind
     return links

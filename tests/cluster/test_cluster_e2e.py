@@ -44,12 +44,15 @@ def article_fetches(requests: list[dict], state: ReplicaState) -> list[str]:
 
 
 def article_rows(db_path: Path) -> dict[str, dict[str, Any]]:
-    """Article rows by URL, without bookkeeping times and row ids."""
+    """Article rows by URL, without bookkeeping times; row ids become the URLs they name."""
     db = connect(db_path)
-    rows = {
-        r["url"]: {k: v for k, v in r.items() if k not in TIME_COLUMNS}
-        for r in db.query("SELECT * FROM articles")
-    }
+    url_of = {r["id"]: r["url"] for r in db.query("SELECT id, url FROM articles")}
+    rows = {}
+    for r in db.query("SELECT * FROM articles"):
+        row = {k: v for k, v in r.items() if k not in TIME_COLUMNS}
+        row["story"] = url_of.get(r["story_id"], r["story_id"])
+        row["duplicate_of"] = url_of.get(r["duplicate_of"])
+        rows[r["url"]] = row
     db.close()
     return rows
 

@@ -131,7 +131,7 @@ class HealthSettings:
 
 @dataclass(frozen=True)
 class DedupeSettings:
-    threshold: float = 0.6  # estimated Jaccard similarity of shingles for "same text"
+    threshold: float = 0.5  # estimated Jaccard similarity of shingles for "same text"
     num_perm: int = 128
     shingle_size: int = 5
 
@@ -491,11 +491,62 @@ def validate_settings(settings: Settings, origin: Mapping[str, str] | None = Non
             settings.dedupe.threshold,
             "a number in (0, 1]",
         )
+    # A MinHash of fewer permutations cannot estimate similarity usefully (error > 0.12
+    # at 0.5); more than 1024 only costs time and space.
+    if not 16 <= settings.dedupe.num_perm <= 1024:
+        raise ConfigError(
+            where("dedupe.num_perm"),
+            "dedupe.num_perm",
+            settings.dedupe.num_perm,
+            "an integer from 16 to 1024",
+        )
+    if not 1 <= settings.dedupe.shingle_size <= 16:
+        raise ConfigError(
+            where("dedupe.shingle_size"),
+            "dedupe.shingle_size",
+            settings.dedupe.shingle_size,
+            "an integer from 1 to 16",
+        )
+    _validate_cluster(settings, where)
     for recipient in settings.digest.recipients:
         if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", recipient):
             raise ConfigError(
                 where("digest.recipients"), "digest.recipients", recipient, "e-mail addresses"
             )
+
+
+def _validate_cluster(settings: Settings, where: Any) -> None:
+    """Scrapyd node URLs, the project name Scrapyd accepts, positive capacity and polling."""
+    from urllib.parse import urlsplit
+
+    cluster = settings.cluster
+    for node in cluster.nodes:
+        parts = urlsplit(node)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                where("cluster.nodes"),
+                "cluster.nodes",
+                node,
+                "Scrapyd base URLs such as http://10.0.0.5:6800",
+            )
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", cluster.project):
+        raise ConfigError(
+            where("cluster.project"),
+            "cluster.project",
+            cluster.project,
+            "a Scrapyd project name (letters, digits, - and _)",
+        )
+    if cluster.capacity < 1:
+        raise ConfigError(
+            where("cluster.capacity"), "cluster.capacity", cluster.capacity, "1 or more jobs"
+        )
+    if cluster.poll_seconds <= 0:
+        raise ConfigError(
+            where("cluster.poll_seconds"),
+            "cluster.poll_seconds",
+            cluster.poll_seconds,
+            "a positive number of seconds",
+        )
 
 
 def check_cron(expr: str, where: str, key: str) -> None:

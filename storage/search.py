@@ -37,6 +37,8 @@ class Filters:
     sources: Sequence[str] = ()
     topic: str | None = None  # "ai" | "open-source-ai"
     language: str | None = None
+    # One row per story: its primary member when that one matches, else the best-ranked
+    # (search) or earliest (export) matching member.
     one_per_story: bool = False
 
 
@@ -111,10 +113,19 @@ def _filter_sql(filters: Filters, alias: str = "a") -> tuple[list[str], list[Any
     if filters.language:
         clauses.append(f"{alias}.language = ?")
         params.append(filters.language.lower())
-    if filters.one_per_story:
-        # Keep the story's primary member: the one that is not a duplicate of another.
-        clauses.append(f"{alias}.duplicate_of IS NULL")
     return clauses, params
+
+
+def _one_per_story(sql: str, order: str) -> str:
+    """Keep one row of ``sql`` per story: the first by ``order`` within each story.
+
+    Filtering on ``duplicate_of IS NULL`` instead would drop a story whose primary does
+    not match (an English search would lose every story first published in Vietnamese).
+    """
+    return (
+        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY coalesce(story_id, id) "
+        f"ORDER BY {order}) AS story_rank FROM ({sql})) WHERE story_rank = 1"
+    )
 
 
 def search(
@@ -151,6 +162,15 @@ def search(
             "SELECT rowid AS id, rank FROM articles_fts "
             "WHERE articles_fts MATCH ? AND rank MATCH ? ORDER BY rowid DESC LIMIT ?"
         )
+    if filters.one_per_story:
+        # The best-ranked member of each story among the window's matches.
+        keyed = (
+            "SELECT m.id AS id, m.rank AS rank, k.story_id AS story_id, "
+            f"k.duplicate_of AS duplicate_of FROM ({recent}) m JOIN articles k ON k.id = m.id"
+        )
+        recent = (
+            f"SELECT id, rank FROM ({_one_per_story(keyed, 'duplicate_of IS NOT NULL, rank, id')})"
+        )
     sql = (
         f"SELECT a.*, m.rank AS rank FROM (SELECT id, rank FROM ({recent}) "
         "ORDER BY rank LIMIT ?) m JOIN articles a ON a.id = m.id ORDER BY m.rank"
@@ -159,6 +179,7 @@ def search(
     results = []
     for row in rows:
         decoded = decode_row(row)
+        decoded.pop("story_rank", None)
         decoded["snippet"] = snippet(
             " ".join(p for p in (row["summary"], row["text"]) if p) or row["title"],
             compiled.highlight,
@@ -177,12 +198,15 @@ def list_articles(
     tail = " LIMIT ?" if limit is not None else ""
     if limit is not None:
         params.append(int(limit))
-    sql = (
-        f"SELECT a.* FROM articles a {where} "
-        f"ORDER BY coalesce(a.published_utc, a.first_seen_at) DESC, a.id DESC{tail}"
-    )
+    sql = f"SELECT a.* FROM articles a {where}"
+    if filters.one_per_story:
+        # The story's earliest matching member: its primary whenever that one matches.
+        sql = _one_per_story(sql, "coalesce(published_utc, first_seen_at), id")
+    sql += f" ORDER BY coalesce(published_utc, first_seen_at) DESC, id DESC{tail}"
     for row in db.query(sql, params):
-        yield decode_row(row)
+        decoded = decode_row(row)
+        decoded.pop("story_rank", None)
+        yield decoded
 
 
 def snippet(

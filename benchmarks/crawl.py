@@ -87,7 +87,7 @@ def start_server(size: int, padding: float, workdir: Path) -> Iterator[Server]:
 # --------------------------------------------------------------------------- running
 
 
-def write_config(workdir: Path, listing_pages: int) -> Path:
+def write_config(workdir: Path, listing_pages: int, parse_workers: int = 0) -> Path:
     """A newswatch configuration for one generated source, politeness off."""
     from crawler.config import packaged_default
 
@@ -121,6 +121,7 @@ retries = 0
 max_pages_per_source = 0
 max_articles_per_source = 0
 max_errors_per_source = 0
+parse_workers = {parse_workers}
 log_dir = "{workdir / "logs"}"
 """,
         encoding="utf-8",
@@ -146,7 +147,7 @@ def newswatch_crawl(server: Server, workdir: Path, name: str) -> dict[str, Any]:
         python(), "-m", "crawler", "--config", str(config), "crawl",
         "--mirror", f"{HOST}={server.base_url}",
     ]  # fmt: skip
-    report = watched(command, workdir / f"{name}.procwatch.json", "crawler.crawl_process")
+    report = watched(command, workdir / f"{name}.procwatch.json", "")
     from storage import connect
 
     db = connect(workdir / "newswatch.db")
@@ -266,7 +267,7 @@ def per_page_budget(server: Server, count: int) -> dict[str, float]:
     return {"extract_ms": extract * 1000, "store_ms": store * 1000}
 
 
-def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Path]:
+def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Path, dict[str, Any]]:
     section = Section("throughput", f"Crawl throughput ({scale.crawl_size:,} articles)")
     server.visible(scale.crawl_size)
     info = server.call("/_bench/info")
@@ -282,11 +283,17 @@ def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Pa
     shutil.rmtree(run_dir, ignore_errors=True)
     write_config(run_dir, info["listing_pages"])
     ours = newswatch_crawl(server, run_dir, "first")
-    fetch_rate, parse_rate, our_rate = rate(fetch), rate(parse), rate(ours)
+    pool_dir = workdir / f"crawl-{scale.crawl_size}-workers"
+    shutil.rmtree(pool_dir, ignore_errors=True)
+    write_config(pool_dir, info["listing_pages"], parse_workers=1)
+    pooled = newswatch_crawl(server, pool_dir, "first")
+    shutil.rmtree(pool_dir, ignore_errors=True)
+    fetch_rate, parse_rate = rate(fetch), rate(parse)
+    our_rate, pooled_rate = rate(ours), rate(pooled)
     section.add("Scrapy fetch-only baseline", f"{fetch_rate:,.0f} pages/s")
     section.add("Scrapy fetch + lxml parse baseline", f"{parse_rate:,.0f} pages/s")
     section.add(
-        "newswatch crawl (fetch, extract, normalise, classify, dedupe, store)",
+        "newswatch crawl (fetch, extract, normalise, classify, dedupe, store), defaults",
         f"{our_rate:,.0f} pages/s",
     )
     section.add("newswatch / fetch-only", f"{our_rate / fetch_rate:.2f}x")
@@ -296,6 +303,21 @@ def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Pa
         f"{ratio:.2f}x",
         f">= {THROUGHPUT_TARGET}x",
         verdict_at_least(ratio, THROUGHPUT_TARGET, "x"),
+    )
+    pooled_ratio = pooled_rate / parse_rate
+    section.add(
+        "newswatch with crawl.parse_workers = 1 / fetch-and-parse",
+        f"{pooled_ratio:.2f}x ({pooled_rate:,.0f} pages/s)",
+        f">= {THROUGHPUT_TARGET}x",
+        verdict_at_least(pooled_ratio, THROUGHPUT_TARGET, "x"),
+    )
+    cpu = {
+        name: r["cpu_s"] * 1000 / r["responses"]
+        for name, r in (("fetch", fetch), ("parse", parse), ("ours", ours), ("pooled", pooled))
+    }
+    section.add(
+        "CPU per page: fetch-only / fetch+parse / newswatch / with a parse worker",
+        f"{cpu['fetch']:.1f} / {cpu['parse']:.1f} / {cpu['ours']:.1f} / {cpu['pooled']:.1f} ms",
     )
     budget = per_page_budget(server, min(200, scale.crawl_size))
     fetch_ms = 1000 / fetch_rate
@@ -312,7 +334,10 @@ def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Pa
         f"{ours['articles_stored']:,} articles ({ours['parse_failures']} parse failures, "
         f"{ours['error_count']} errors). Rates are responses / Scrapy's elapsed time; "
         f"wall times with process start-up: fetch {fetch['wall_s']:.0f} s, parse "
-        f"{parse['wall_s']:.0f} s, newswatch {ours['wall_s']:.0f} s."
+        f"{parse['wall_s']:.0f} s, newswatch {ours['wall_s']:.0f} s (with a parse worker "
+        f"{pooled['wall_s']:.0f} s). CPU per page is the user + system time of each command's "
+        "whole process tree (newswatch: CLI, crawl process, parse worker) per response: a "
+        "figure a busy machine disturbs less than wall time."
     )
     section.notes.append(
         "Per-page costs: fetch is 1 / the fetch-only rate; extract (parse_article) and store "
@@ -321,7 +346,7 @@ def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Pa
         f"predicts about {1000 / (fetch_ms + budget['extract_ms'] + budget['store_ms']):,.0f} "
         "pages/s."
     )
-    return section, run_dir
+    return section, run_dir, pooled
 
 
 def incremental(scale: Scale, server: Server, run_dir: Path) -> Section:
@@ -378,7 +403,11 @@ def _kinds(kinds: dict[str, int]) -> str:
 
 
 def memory(
-    scale: Scale, server: Server, workdir: Path, known: dict[int, dict[str, Any]]
+    scale: Scale,
+    server: Server,
+    workdir: Path,
+    known: dict[int, dict[str, Any]],
+    pooled: dict[str, Any] | None,
 ) -> Section:
     section = Section("memory", "Memory of a crawl (peak RSS of the crawl process)")
     peaks: dict[int, float] = {}
@@ -411,10 +440,16 @@ def memory(
             f"{slope:.1f} kB per article ({fmt_mb(peaks[sizes[-1]] - peaks[sizes[0]])} "
             f"from {sizes[0]:,} to {sizes[-1]:,})",
         )
+    pooled_extra_kb = (
+        pooled["matched_sum_peak_kb"] - pooled["matched_peak_kb"] if pooled else float("nan")
+    )
     section.notes.append(
-        "Peak RSS is the kernel's VmHWM of the crawl child (python -m crawler.crawl_process), "
-        "sampled every 0.2 s; the command tree figure is getrusage(RUSAGE_CHILDREN).ru_maxrss "
-        "(the largest single process: the crawl child or the newswatch CLI)."
+        "Peak RSS is the kernel's VmHWM of the crawl child (python -m crawler.crawl_process, "
+        "default settings: no parse worker), sampled every 0.2 s; the command tree figure is "
+        "getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single process: the crawl child or "
+        "the newswatch CLI). A parse worker, when configured, adds one process of "
+        f"{fmt_mb(pooled_extra_kb)} at {scale.crawl_size:,} articles (sum of the crawl "
+        "processes' RSS minus the crawl child's peak)."
     )
     return section
 
@@ -426,8 +461,9 @@ def run(scale: Scale, workdir: Path, wanted: set[str]) -> list[Section]:
     with start_server(size, scale.padding, workdir) as server:
         known: dict[int, dict[str, Any]] = {}
         run_dir: Path | None = None
+        pooled: dict[str, Any] | None = None
         if wanted & {"throughput", "incremental"}:
-            section, run_dir = throughput(scale, server, workdir)
+            section, run_dir, pooled = throughput(scale, server, workdir)
             report = json.loads((run_dir / "first.procwatch.json").read_text())
             known[scale.crawl_size] = report
             if "throughput" in wanted:
@@ -435,5 +471,5 @@ def run(scale: Scale, workdir: Path, wanted: set[str]) -> list[Section]:
         if "incremental" in wanted and run_dir is not None:
             sections.append(incremental(scale, server, run_dir))
         if "memory" in wanted:
-            sections.append(memory(scale, server, workdir, known))
+            sections.append(memory(scale, server, workdir, known, pooled))
     return sections

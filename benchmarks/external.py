@@ -15,7 +15,7 @@ from benchmarks.common import Scale, Section, clean_env, python
 
 DEDUPE_SCRIPT = Path(__file__).with_name("bench_dedupe.py")
 DEDUPE_ARGS = {
-    "full": ["--sizes", "10000,100000", "--batch", "500"],
+    "full": ["--sizes", "10000,50000", "--batch", "300"],
     "quick": ["--sizes", "2000,10000", "--batch", "200"],
     "tiny": ["--sizes", "200", "--batch", "20"],
 }

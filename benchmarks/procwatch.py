@@ -71,6 +71,7 @@ class Sampler(threading.Thread):
         self.match = match
         self.interval = interval
         self.peak_kb = 0
+        self.sum_peak_kb = 0  # highest sampled RSS of all matching processes together
         self.samples: list[tuple[float, int]] = []  # (seconds since start, RSS kB)
         self.stopping = threading.Event()
 
@@ -83,6 +84,7 @@ class Sampler(threading.Thread):
                     continue
                 self.peak_kb = max(self.peak_kb, _status_kb(child, "VmHWM"))
                 rss += _status_kb(child, "VmRSS")
+            self.sum_peak_kb = max(self.sum_peak_kb, rss)
             if rss:
                 self.samples.append((round(time.monotonic() - started, 2), rss))
             self.stopping.wait(self.interval)
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "maxrss_children_kb": usage.ru_maxrss,
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
         "matched_peak_kb": sampler.peak_kb,
+        "matched_sum_peak_kb": sampler.sum_peak_kb,
         "rss_samples": sampler.samples[:: max(1, len(sampler.samples) // 200)],
     }
     out.write_text(json.dumps(result), encoding="utf-8")

@@ -15,26 +15,234 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-NOUNS = (
-    "doanh nghiệp", "chính phủ", "người dân", "thị trường", "công nghệ", "dữ liệu",
-    "hệ thống", "dự án", "chương trình", "kinh tế", "giáo dục", "y tế", "bệnh viện",
-    "trường đại học", "sinh viên", "giáo viên", "nông dân", "sản phẩm", "dịch vụ",
-    "chính sách", "quy định", "nghị định", "nguồn vốn", "ngân hàng", "lãi suất",
-    "cổ phiếu", "nhà đầu tư", "giá vàng", "xăng dầu", "năng lượng", "môi trường",
-    "biến đổi khí hậu", "nông nghiệp", "du lịch", "xuất khẩu", "nhập khẩu", "hàng hóa",
-    "giao thông", "đường cao tốc", "sân bay", "cảng biển", "nhà máy", "người lao động",
-    "việc làm", "thu nhập", "bảo hiểm xã hội", "thuế", "ngân sách", "đầu tư công",
-    "hạ tầng", "chuyển đổi số", "an ninh mạng", "điện thoại thông minh", "phần mềm",
-    "ứng dụng", "mạng xã hội", "nền tảng số", "trung tâm dữ liệu", "cơ quan quản lý",
-    "hội nghị", "báo cáo", "kết quả", "mục tiêu", "kế hoạch", "giải pháp", "nguồn lực",
-    "nguồn nhân lực", "chuyên gia", "nhà khoa học", "công trình nghiên cứu",
-    "đổi mới sáng tạo", "khởi nghiệp", "thủ tục hành chính", "dịch vụ công trực tuyến",
-    "hồ sơ", "giấy phép", "khu công nghiệp", "vùng sâu vùng xa", "học sinh", "kỳ thi",
-    "chất lượng", "tăng trưởng", "lạm phát", "tín dụng", "bất động sản", "nhà ở xã hội",
-    "điện mặt trời", "điện gió", "lúa gạo", "cà phê", "thủy sản", "trái cây", "logistics",
-    "thương mại điện tử", "thanh toán không dùng tiền mặt", "viễn thông", "mạng 5G",
-    "vi mạch bán dẫn", "an toàn thực phẩm", "bảo vệ môi trường", "phòng chống thiên tai",
+# Nouns by subject: an article keeps to one subject, as real ones do, so a subject's
+# words occur in a few percent of articles and not in all of them.
+TOPICS: dict[str, tuple[str, ...]] = {
+    "tài chính": (
+        "ngân hàng",
+        "lãi suất",
+        "tín dụng",
+        "tỷ giá",
+        "trái phiếu",
+        "nợ xấu",
+        "tiền gửi",
+        "khoản vay",
+        "thanh khoản",
+        "ngân hàng thương mại",
+        "quỹ đầu tư",
+        "bảo hiểm nhân thọ",
+        "thẻ tín dụng",
+        "ví điện tử",
+    ),
+    "chứng khoán": (
+        "cổ phiếu",
+        "nhà đầu tư",
+        "thị trường chứng khoán",
+        "chỉ số VN-Index",
+        "thanh khoản thị trường",
+        "khối ngoại",
+        "cổ tức",
+        "phiên giao dịch",
+        "mã chứng khoán",
+        "công ty niêm yết",
+        "vốn hóa",
+        "chứng chỉ quỹ",
+        "công ty chứng khoán",
+    ),
+    "hàng hóa": (
+        "giá vàng",
+        "vàng miếng",
+        "xăng dầu",
+        "giá xăng",
+        "giá điện",
+        "giá lúa",
+        "cà phê",
+        "hồ tiêu",
+        "cao su",
+        "thép xây dựng",
+        "phân bón",
+        "giá thịt lợn",
+        "sầu riêng",
+        "thanh long",
+    ),
+    "bất động sản": (
+        "bất động sản",
+        "nhà ở xã hội",
+        "căn hộ chung cư",
+        "dự án nhà ở",
+        "giá đất",
+        "quy hoạch đô thị",
+        "khu đô thị mới",
+        "sổ đỏ",
+        "thị trường nhà đất",
+        "chủ đầu tư",
+        "đất nền",
+        "tiền sử dụng đất",
+        "giấy phép xây dựng",
+    ),
+    "giáo dục": (
+        "học sinh",
+        "sinh viên",
+        "giáo viên",
+        "kỳ thi tốt nghiệp",
+        "tuyển sinh đại học",
+        "sách giáo khoa",
+        "học phí",
+        "chương trình giáo dục phổ thông",
+        "trường mầm non",
+        "điểm chuẩn",
+        "học bổng",
+        "du học",
+        "giảng viên",
+        "thạc sĩ",
+    ),
+    "y tế": (
+        "bệnh viện",
+        "bác sĩ",
+        "bệnh nhân",
+        "bảo hiểm y tế",
+        "vắc xin",
+        "dịch sốt xuất huyết",
+        "ca phẫu thuật",
+        "thuốc chữa bệnh",
+        "trạm y tế",
+        "khám chữa bệnh",
+        "bệnh không lây nhiễm",
+        "ung thư",
+        "điều dưỡng",
+        "thiết bị y tế",
+    ),
+    "công nghệ": (
+        "chuyển đổi số",
+        "dữ liệu",
+        "phần mềm",
+        "ứng dụng di động",
+        "điện toán đám mây",
+        "an ninh mạng",
+        "mạng 5G",
+        "điện thoại thông minh",
+        "thương mại điện tử",
+        "vi mạch bán dẫn",
+        "trung tâm dữ liệu",
+        "nền tảng số",
+        "mã độc",
+        "định danh điện tử",
+    ),
+    "năng lượng": (
+        "điện gió",
+        "điện mặt trời",
+        "lưới điện",
+        "nhà máy nhiệt điện",
+        "thủy điện",
+        "năng lượng tái tạo",
+        "khí hóa lỏng",
+        "tiết kiệm điện",
+        "quy hoạch điện",
+        "điện hạt nhân",
+        "trạm biến áp",
+        "công suất lắp đặt",
+        "hydro xanh",
+    ),
+    "nông nghiệp": (
+        "nông dân",
+        "lúa gạo",
+        "thủy sản",
+        "tôm xuất khẩu",
+        "trái cây",
+        "hợp tác xã",
+        "vùng nguyên liệu",
+        "mùa vụ",
+        "giống cây trồng",
+        "chăn nuôi",
+        "rừng trồng",
+        "nông sản",
+        "sản xuất hữu cơ",
+        "mã số vùng trồng",
+    ),
+    "giao thông": (
+        "đường cao tốc",
+        "sân bay",
+        "cảng biển",
+        "đường sắt tốc độ cao",
+        "xe buýt",
+        "tai nạn giao thông",
+        "ùn tắc",
+        "cầu vượt",
+        "tuyến metro",
+        "đăng kiểm",
+        "giấy phép lái xe",
+        "vành đai",
+        "hàng không",
+        "bến xe",
+    ),
+    "môi trường": (
+        "biến đổi khí hậu",
+        "ô nhiễm không khí",
+        "rác thải nhựa",
+        "xâm nhập mặn",
+        "sạt lở",
+        "mưa lũ",
+        "nước sạch",
+        "bảo vệ môi trường",
+        "phát thải khí nhà kính",
+        "tín chỉ carbon",
+        "thiên tai",
+        "hạn hán",
+        "rừng ngập mặn",
+    ),
+    "lao động": (
+        "người lao động",
+        "việc làm",
+        "tiền lương",
+        "lương tối thiểu",
+        "bảo hiểm xã hội",
+        "công đoàn",
+        "khu công nghiệp",
+        "lao động nhập cư",
+        "đào tạo nghề",
+        "xuất khẩu lao động",
+        "trợ cấp thất nghiệp",
+        "nhà trọ công nhân",
+        "lương hưu",
+    ),
+    "hành chính": (
+        "thủ tục hành chính",
+        "dịch vụ công trực tuyến",
+        "hồ sơ",
+        "giấy phép",
+        "cán bộ công chức",
+        "bộ máy",
+        "sáp nhập tỉnh",
+        "chính quyền địa phương",
+        "cải cách hành chính",
+        "văn bản pháp luật",
+        "nghị định",
+        "thông tư",
+        "luật đất đai",
+    ),
+    "thương mại": (
+        "xuất khẩu",
+        "nhập khẩu",
+        "hàng hóa",
+        "hiệp định thương mại",
+        "thuế quan",
+        "chuỗi cung ứng",
+        "logistics",
+        "doanh nghiệp vừa và nhỏ",
+        "thị trường nội địa",
+        "sức mua",
+        "bán lẻ",
+        "hàng giả",
+        "kim ngạch",
+        "khuyến mại",
+    ),
+}
+GENERIC_NOUNS = (
+    "doanh nghiệp", "chính sách", "kết quả", "mục tiêu", "kế hoạch", "giải pháp",
+    "nguồn lực", "chương trình", "dự án", "hệ thống", "chất lượng", "người dân",
+    "cơ quan quản lý", "địa phương", "hiệu quả", "quy định",
 )  # fmt: skip
+NOUNS = tuple(word for words in TOPICS.values() for word in words) + GENERIC_NOUNS
 VERBS = (
     "triển khai", "thúc đẩy", "tăng cường", "hỗ trợ", "phát triển", "xây dựng",
     "hoàn thiện", "đánh giá", "công bố", "ký kết", "thông qua", "ban hành", "đề xuất",
@@ -142,9 +350,11 @@ class TextModel:
 
     def __init__(self, seed: int = 1, pool_size: int = 20_000) -> None:
         self.random = random.Random(seed)
-        # Articles draw ordinary sentences from a pool: generating each sentence afresh
-        # costs ~20 µs, too slow for 200,000 articles of ~30 sentences.
-        self.pool = [self.sentence() for _ in range(pool_size)]
+        # Articles draw ordinary sentences from a pool per subject: generating each
+        # sentence afresh costs ~20 µs, too slow for 200,000 articles of ~30 sentences.
+        share = max(1, pool_size // len(TOPICS))
+        self.pools = {t: [self.sentence(t) for _ in range(share)] for t in TOPICS}
+        self.topics = list(TOPICS)
 
     def pick(self, values: Sequence[str]) -> str:
         return values[self.random.randrange(len(values))]
@@ -152,12 +362,18 @@ class TextModel:
     def name(self) -> str:
         return f"{self.pick(SURNAMES)} {self.pick(MIDDLE)} {self.pick(GIVEN)}"
 
-    def _slots(self) -> dict[str, str]:
+    def _noun(self, topic: str) -> str:
+        words = TOPICS.get(topic)
+        if words is None or self.random.random() < 0.25:
+            return self.pick(GENERIC_NOUNS)
+        return self.pick(words)
+
+    def _slots(self, topic: str = "") -> dict[str, str]:
         r = self.random
         return {
             "org": self.pick(ORGANISATIONS),
-            "noun": self.pick(NOUNS),
-            "noun2": self.pick(NOUNS),
+            "noun": self._noun(topic),
+            "noun2": self._noun(topic),
             "verb": self.pick(VERBS),
             "adj": self.pick(ADJECTIVES),
             "place": self.pick(PLACES),
@@ -170,9 +386,9 @@ class TextModel:
             "money": f"{r.randint(2, 900):,}".replace(",", "."),
         }
 
-    def sentence(self) -> str:
-        """One sentence of ordinary news prose (15-40 syllables)."""
-        s = self._slots()
+    def sentence(self, topic: str = "") -> str:
+        """One sentence of ordinary news prose (15-40 syllables) on ``topic``."""
+        s = self._slots(topic)
         templates = (
             f"{s['org']} {s['verb']} {s['noun']} {s['adj']} tại {s['place']} {s['time']}.",
             f"{s['opener']} {s['noun']} tăng {s['pct']}% {s['time']}, đạt khoảng "
@@ -191,15 +407,18 @@ class TextModel:
         s = self._slots()
         return self.pick(pool).format(**s)
 
-    def paragraph(self, sentences: int, pool: Sequence[str] = ()) -> str:
-        """``sentences`` sentences from the pool, one of them from ``pool`` if given."""
-        parts = self.random.choices(self.pool, k=sentences)
+    def paragraph(self, sentences: int, pool: Sequence[str] = (), topic: str = "") -> str:
+        """``sentences`` sentences on ``topic`` (one of them from ``pool`` if given); now
+        and then a paragraph strays to another subject, as articles do."""
+        if topic not in self.pools or self.random.random() < 0.1:
+            topic = self.pick(self.topics)
+        parts = self.random.choices(self.pools[topic], k=sentences)
         if pool:
             parts[self.random.randrange(len(parts))] = self.special(pool)
         return " ".join(parts)
 
-    def title(self, topic: str) -> str:
-        s = self._slots()
+    def title(self, topic: str, subject: str = "") -> str:
+        s = self._slots(subject)
         if topic == "open_source_ai":
             return f"{s['org']} công bố mô hình AI mã nguồn mở cho {s['noun']}"
         if topic == "ai":
@@ -230,6 +449,7 @@ class TextModel:
             if roll < open_source_share + ai_share
             else "general"
         )
+        subject = self.pick(self.topics)
         count = r.randint(*paragraphs)
         body = []
         for i in range(count):
@@ -238,13 +458,13 @@ class TextModel:
                 pool = AI_SENTENCES
             if topic == "open_source_ai" and i % 3 == 1:
                 pool = OPEN_SOURCE_SENTENCES
-            body.append(self.paragraph(r.randint(2, 5), pool))
-        summary = self.paragraph(2, AI_SENTENCES if topic != "general" else ())
+            body.append(self.paragraph(r.randint(2, 5), pool, subject))
+        summary = self.paragraph(2, AI_SENTENCES if topic != "general" else (), subject)
         published = when or datetime(2026, 3, 1, tzinfo=UTC) - timedelta(
             minutes=r.randint(0, 60 * 24 * 365)
         )
         return Article(
-            title=self.title(topic),
+            title=self.title(topic, subject),
             summary=summary,
             paragraphs=body,
             authors=[self.name().split(" ", 1)[1]],

@@ -239,9 +239,8 @@ def per_page_budget(server: Server, count: int) -> dict[str, float]:
     on pages of the same site (what the crawl adds on top of fetching)."""
     from datetime import UTC, datetime
 
-    from crawler.classify import Classifier, load_topics
-    from crawler.config import packaged_default
-    from crawler.store import Storer
+    from crawler.config import DedupeSettings, packaged_default
+    from crawler.store import build_storer
     from spiders.parsers import parse_article
     from storage import connect
 
@@ -258,7 +257,8 @@ def per_page_budget(server: Server, count: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = connect(Path(tmp) / "budget.db")
-        storer = Storer(db, classifier=Classifier(load_topics(packaged_default("topics.toml"))))
+        # As the pipeline builds it: classifier and story grouping (dedupe).
+        storer = build_storer(db, str(packaged_default("topics.toml")), DedupeSettings())
         started = time.process_time()
         for i in range(0, len(articles), 20):
             storer.store(articles[i : i + 20])
@@ -341,7 +341,8 @@ def throughput(scale: Scale, server: Server, workdir: Path) -> tuple[Section, Pa
     )
     section.notes.append(
         "Per-page costs: fetch is 1 / the fetch-only rate; extract (parse_article) and store "
-        "(classify + upsert in batches of 20, as the pipeline does) are CPU time measured in the "
+        "(classify, upsert and story grouping in batches of 20, as the pipeline does) are CPU "
+        "time measured in the "
         "benchmark process on pages of the same site. One crawl process uses one core: their sum "
         f"predicts about {1000 / (fetch_ms + budget['extract_ms'] + budget['store_ms']):,.0f} "
         "pages/s."

@@ -220,17 +220,10 @@ def snippet(
     text = " ".join(nfc(text).split())
     folded = fold(text)
     targets = sorted({fold(w) for w in words if w}, key=len, reverse=True)
-    spans: list[tuple[int, int]] = []
-    # Positions inside an accepted span: a shorter word starting there is part of it.
-    # (A list scan per match was quadratic in the matches of a common syllable.)
-    covered = bytearray(len(folded))
-    for target in targets:
-        for m in re.finditer(rf"(?<!\w){re.escape(target)}\w*", folded):
-            if not covered[m.start()]:
-                spans.append((m.start(), m.end()))
-                covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-    spans.sort()
-    start = max(0, spans[0][0] - width // 3) if spans else 0
+    patterns = [re.compile(rf"(?<!\w){re.escape(target)}\w*") for target in targets]
+    # The window opens near the earliest match of any word (that match is always marked).
+    first = min((m.start() for p in patterns if (m := p.search(folded))), default=None)
+    start = max(0, first - width // 3) if first is not None else 0
     if start:
         space = text.rfind(" ", 0, start)
         start = space + 1 if space >= 0 else start
@@ -238,6 +231,19 @@ def snippet(
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
+    # Only matches that start inside the window can be marked or hide a shorter word
+    # there: the rest of a long article is not scanned. Positions inside an accepted
+    # span belong to it (longest words first).
+    spans: list[tuple[int, int]] = []
+    covered = bytearray(len(folded))
+    for pattern in patterns:
+        for m in pattern.finditer(folded, first or 0):
+            if m.start() >= end:
+                break
+            if not covered[m.start()]:
+                spans.append((m.start(), m.end()))
+                covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    spans.sort()
     pieces: list[str] = ["…" if start else ""]
     cursor = start
     for s, e in spans:

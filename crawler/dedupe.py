@@ -327,15 +327,50 @@ class Prepared:
 
 def prepare(row: DedupeRow, params: IndexParams) -> Prepared:
     """Normalise, sign and band one article (pure: no database access)."""
-    normalised = normalise_for_dedupe(row.title, row.text)
+    return prepare_text(row.title, row.text, row.content_hash, params)
+
+
+def prepare_text(title: str, text: str, content_hash: str, params: IndexParams) -> Prepared:
+    """:func:`prepare` from the fields themselves, before the article is stored (a
+    crawl's parse worker computes it beside extraction)."""
+    normalised = normalise_for_dedupe(title, text)
     tokens = len(normalised.split())
     if tokens < MIN_TOKENS:
-        return Prepared(row.content_hash, tokens, None)
+        return Prepared(content_hash, tokens, None)
     minhash = signature(normalised, params.num_perm, params.shingle_size)
     values = np.asarray(minhash.hashvalues, dtype="<u4")
     return Prepared(
-        row.content_hash, tokens, values.tobytes(), band_buckets(values, params.bands, params.rows)
+        content_hash, tokens, values.tobytes(), band_buckets(values, params.bands, params.rows)
     )
+
+
+def prepared_to_json(prepared: Prepared, params: IndexParams) -> dict[str, Any]:
+    """A :class:`Prepared` and the parameters it was computed with, as JSON-safe values
+    (it travels with a crawl's item)."""
+    return {
+        "params": params.to_dict(),
+        "content_hash": prepared.content_hash,
+        "tokens": prepared.tokens,
+        "hashvalues": prepared.hashvalues.hex() if prepared.hashvalues is not None else None,
+        "buckets": [[int(band), int(value)] for band, value in prepared.buckets],
+    }
+
+
+def prepared_from_json(data: Any, params: IndexParams) -> Prepared | None:
+    """The :class:`Prepared` in ``data`` when it was computed with ``params``; None when
+    it was not, or is malformed (the Deduper then computes it itself)."""
+    try:
+        if IndexParams.from_dict(data["params"]) != params:
+            return None
+        values = data["hashvalues"]
+        return Prepared(
+            str(data["content_hash"]),
+            int(data["tokens"]),
+            bytes.fromhex(values) if values is not None else None,
+            [(int(band), int(value)) for band, value in data["buckets"]],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- links
@@ -452,14 +487,19 @@ class Deduper:
 
     # ----------------------------------------------------------------- assigning
 
-    def assign(self, article_id: int) -> StoryAssignment:
-        """Put a stored article in its story (see the module docstring). Idempotent."""
+    def assign(self, article_id: int, prepared: Any = None) -> StoryAssignment:
+        """Put a stored article in its story (see the module docstring). Idempotent.
+
+        ``prepared`` is :func:`prepared_to_json` output computed before storing (by a
+        parse worker); it is used when its parameters and content hash match.
+        """
         with write_transaction(self.db):
             row = stories.dedupe_row(self.db, article_id)
             if row is None:
                 raise UnknownArticle(f"no stored article with id {article_id}")
             params = self._ensure_params()
-            return self._assign_row(row, params, None)
+            ready = prepared_from_json(prepared, params) if prepared is not None else None
+            return self._assign_row(row, params, ready)
 
     def _ensure_params(self) -> IndexParams:
         """``index_params``, recording the settings' parameters when the index is new."""

@@ -49,6 +49,7 @@ class StorePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.buffer: list[Article] = []
+        self.prepared: dict[str, Any] = {}  # article URL -> dedupe signature from the spider
         self.validators: list[dict[str, Any]] = []
         self.counts = StoreCounts()
         self.storer: Storer | None = None
@@ -86,7 +87,10 @@ class StorePipeline:
         if item["type"] == "validator":
             self.validators.append(item)
             return item
-        self.buffer.append(Article.from_dict(item["article"]))
+        article = Article.from_dict(item["article"])
+        self.buffer.append(article)
+        if item.get("dedupe") is not None:
+            self.prepared[article.url] = item["dedupe"]
         if (
             len(self.buffer) >= self.batch_size
             or time.monotonic() - self.last_flush >= self.flush_seconds
@@ -98,7 +102,8 @@ class StorePipeline:
         if not self.buffer or self.storer is None:
             return
         batch, self.buffer = self.buffer, []
-        counts = self.storer.store(batch)
+        prepared, self.prepared = self.prepared, {}
+        counts = self.storer.store(batch, prepared)
         self.counts.add(counts)
         self.last_flush = time.monotonic()
         stats = self.crawler.stats

@@ -27,7 +27,7 @@ class ArticleClassifier(Protocol):
 
 
 class StoryAssigner(Protocol):
-    def assign(self, article_id: int) -> Any: ...
+    def assign(self, article_id: int, prepared: Any = None) -> Any: ...
 
 
 @dataclass
@@ -86,9 +86,16 @@ class Storer:
         self.deduper = deduper
         self.topics_version = topics_version
 
-    def store(self, batch: Iterable[Article]) -> StoreCounts:
-        """Classify and upsert each article, then group new/changed ones into stories."""
+    def store(
+        self, batch: Iterable[Article], prepared: Mapping[str, Any] | None = None
+    ) -> StoreCounts:
+        """Classify and upsert each article, then group new/changed ones into stories.
+
+        ``prepared`` maps article URLs to their dedupe signatures computed beforehand
+        (``crawler.dedupe.prepared_to_json``, by a crawl's parse worker).
+        """
         counts = StoreCounts()
+        prepared = prepared or {}
         with write_transaction(self.db):
             for article in batch:
                 classification = (
@@ -105,7 +112,7 @@ class Storer:
                 else:
                     counts.unchanged += 1
                 if result.status != "unchanged" and self.deduper is not None:
-                    self.deduper.assign(result.id)
+                    self.deduper.assign(result.id, prepared.get(article.url))
                 counts.coverage.update(field_coverage(article))
         return counts
 

@@ -32,7 +32,7 @@ from crawler.config import Source
 from crawler.errors import error_kind
 from crawler.state import IncrementalState
 from crawler.urls import InvalidURL, canonical_url
-from spiders import discovery
+from spiders import discovery, worker
 from spiders.parsers import ParseError, parse_article
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class NewsSpider(scrapy.Spider):
         max_age_days: int = 30,
         timezone: str = "Asia/Ho_Chi_Minh",
         parse_workers: int = 0,
+        dedupe_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -70,6 +71,7 @@ class NewsSpider(scrapy.Spider):
         self.visited_sitemaps: set[str] = set()
         self.listing_links: dict[str, set[str]] = {}  # article links seen per listing
         self.parse_workers = max(0, parse_workers)
+        self.dedupe_params = dedupe_params  # signatures are prepared in parse workers
         self.parse_pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -87,6 +89,7 @@ class NewsSpider(scrapy.Spider):
         kwargs.setdefault("max_listing_pages", settings.getint("NEWSWATCH_MAX_LISTING_PAGES", 5))
         kwargs.setdefault("max_age_days", settings.getint("NEWSWATCH_MAX_FEED_AGE_DAYS", 30))
         kwargs.setdefault("parse_workers", settings.getint("NEWSWATCH_PARSE_WORKERS", 0))
+        kwargs.setdefault("dedupe_params", _dedupe_params(settings.get("NEWSWATCH_DEDUPE")))
         kwargs.setdefault("timezone", settings.get("NEWSWATCH_TIMEZONE", "Asia/Ho_Chi_Minh"))
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
@@ -97,14 +100,12 @@ class NewsSpider(scrapy.Spider):
             self.parse_pool.shutdown(wait=True, cancel_futures=True)
             self.parse_pool = None
 
-    async def _extract(self, response: Response) -> Any:
-        """parse_article on the response: in the crawl process, or in a parse worker
-        process when ``parse_workers`` is set (the page's bytes go there, the Article
-        comes back), so downloading and parsing use two cores."""
-        job = partial(
-            parse_article,
-            response.body,
-            response.url,
+    async def _extract(self, response: Response) -> tuple[Any, dict[str, Any] | None]:
+        """The response's Article: parsed in the crawl process, or in a parse worker
+        process when ``parse_workers`` is set (the page's bytes go there; the Article and,
+        with story grouping on, its dedupe signature come back), so downloading and the
+        CPU-heavy steps use two cores."""
+        options: dict[str, Any] = dict(
             parser=self.source.parser,
             source=self.source.id,
             fetched_at=datetime.now(UTC),
@@ -113,13 +114,18 @@ class NewsSpider(scrapy.Spider):
             tz=self.timezone,
         )
         if not self.parse_workers:
-            return job()
+            return parse_article(response.body, response.url, **options), None
+        job = partial(
+            worker.extract, response.body, response.url, dedupe=self.dedupe_params, **options
+        )
         if self.parse_pool is None:
             # spawn: forking a process that runs a reactor and threads is not safe
             self.parse_pool = ProcessPoolExecutor(
                 self.parse_workers, mp_context=multiprocessing.get_context("spawn")
             )
-        return await asyncio.get_running_loop().run_in_executor(self.parse_pool, job)
+        loop = asyncio.get_running_loop()
+        result: tuple[Any, dict[str, Any] | None] = await loop.run_in_executor(self.parse_pool, job)
+        return result
 
     # ------------------------------------------------------------------ entry points
 
@@ -299,7 +305,7 @@ class NewsSpider(scrapy.Spider):
             self._error("empty_body", f"{response.url}: empty 200 response")
             return
         try:
-            article = await self._extract(response)
+            article, prepared = await self._extract(response)
         except ParseError as exc:
             self._inc("parse_failures")
             self._error("not_an_article", f"{response.url}: {exc}", count_error=False)
@@ -312,7 +318,10 @@ class NewsSpider(scrapy.Spider):
             log.exception("parser %s crashed on %s", self.source.parser, response.url)
             return
         self._inc("articles_extracted")
-        yield {"type": "article", "article": article.to_dict()}
+        item: dict[str, Any] = {"type": "article", "article": article.to_dict()}
+        if prepared is not None:
+            item["dedupe"] = prepared  # the store pipeline hands it to the Deduper
+        yield item
 
     # ------------------------------------------------------------------ errors and stats
 
@@ -333,6 +342,18 @@ class NewsSpider(scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.set_value("newswatch/last_error", f"{kind}: {message}"[:500])
         log.warning("%s: %s", kind, message)
+
+
+def _dedupe_params(value: Any) -> dict[str, Any] | None:
+    """Index parameters (``IndexParams.to_dict``) from the crawl's dedupe settings, for
+    parse workers to prepare signatures with; None when grouping is off."""
+    if not value:
+        return None
+    from crawler.config import DedupeSettings
+    from crawler.dedupe import IndexParams
+
+    data = json.loads(value) if isinstance(value, str) else dict(value)
+    return IndexParams.from_settings(DedupeSettings(**data)).to_dict()
 
 
 def _header(value: bytes | None) -> str | None:

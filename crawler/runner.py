@@ -116,19 +116,38 @@ class CrawlRunner:
         pending = list(sources)
         outcomes: list[SourceOutcome] = []
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        while pending or self.children:
-            while pending and len(self.children) < self.parallel and not self.stopping:
-                source = pending.pop(0)
-                source_urls = [u for u in (urls or []) if _belongs(u, source)] if urls else None
-                self.children.append(self._spawn(source, source_urls))
-            if self.stopping and pending:
-                for source in pending:
-                    outcomes.append(self._record_skipped(source))
-                pending = []
-            outcomes.extend(self._reap())
-            if self.children:
-                time.sleep(0.2)
+        try:
+            while pending or self.children:
+                while pending and len(self.children) < self.parallel and not self.stopping:
+                    source = pending.pop(0)
+                    source_urls = [u for u in (urls or []) if _belongs(u, source)] if urls else None
+                    self.children.append(self._spawn(source, source_urls))
+                if self.stopping and pending:
+                    for source in pending:
+                        outcomes.append(self._record_skipped(source))
+                    pending = []
+                outcomes.extend(self._reap())
+                if self.children:
+                    time.sleep(0.2)
+        except BaseException:
+            # The parent cannot go on (the database refused a write, a bug): children
+            # live in their own sessions, so stop them rather than leave them orphaned.
+            self._abandon_children()
+            raise
         return outcomes
+
+    def _abandon_children(self) -> None:
+        for child in self.children:
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + TERM_GRACE_SECONDS
+        for child in self.children:
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+        self.children = []
 
     def stop(self) -> None:
         """Stop starting new crawls; ask running ones to finish (SIGTERM)."""
@@ -239,9 +258,11 @@ class CrawlRunner:
             and not raw.get("newswatch/article_pages")
         ):
             status = "failed"  # no entry point answered: unreachable, blocked or gone
-            stats.setdefault("last_error", "no entry point answered")
+            stats.setdefault("last_error", "no entry point answered with a readable page")
         else:
             status = "interrupted" if reason == "shutdown" else "ok"
+        if status == "ok" and errors.get("storage_failed"):
+            status = "failed"  # the database refused the last batch as the crawl ended
         runs.finish_source(
             self.db, child.run_source_id, status, stats, errors=errors, raw_stats=raw
         )

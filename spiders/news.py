@@ -24,7 +24,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import Source
-from crawler.errors import error_kind
+from crawler.errors import error_kind, record_error
+from crawler.middlewares import REAL_URL
 from crawler.state import IncrementalState
 from crawler.urls import InvalidURL, canonical_url
 from spiders import discovery
@@ -140,13 +141,21 @@ class NewsSpider(scrapy.Spider):
             yield self._article_request(url)
 
     def _entry_ok(self, response: Response) -> bool:
-        """False for a 304 (nothing changed); counts entry points that answered."""
-        if response.meta.get("entry_point"):
-            self._inc("entry_points_ok")
+        """False for a 304 (nothing changed, which counts as an entry point read)."""
         if response.status == 304:
+            self._entry_read(response)
             self._inc("responses_304")
             return False
         return True
+
+    def _entry_read(self, response: Response) -> None:
+        """Count an entry point that answered with something readable (or a 304).
+
+        A source none of whose entry points could be read (unreachable, blocked,
+        garbage instead of a feed) is recorded as failed by the runner.
+        """
+        if response.meta.get("entry_point"):
+            self._inc("entry_points_ok")
 
     def _validator(self, response: Response) -> dict[str, Any]:
         headers = response.headers
@@ -169,6 +178,7 @@ class NewsSpider(scrapy.Spider):
         except discovery.DiscoveryError as exc:
             self._error("bad_feed", f"{response.url}: {exc}")
             return
+        self._entry_read(response)
         yield self._validator(response)
         yield from self._new_articles([e.url for e in entries if not self._too_old(e.published)])
 
@@ -180,6 +190,7 @@ class NewsSpider(scrapy.Spider):
         except discovery.DiscoveryError as exc:
             self._error("bad_sitemap", f"{response.url}: {exc}")
             return
+        self._entry_read(response)
         if response.meta.get("entry_point") == response.url or response.url in self.source.sitemaps:
             yield self._validator(response)
         if sitemap.kind == "urlset":
@@ -201,6 +212,8 @@ class NewsSpider(scrapy.Spider):
         if not _is_html(response):
             self._error("not_html", f"{response.url}: listing is {_content_type(response)}")
             return
+        if page == 1:
+            self._entry_read(response)
         links = discovery.listing_links(
             response.body, response.url, self.source.link_selector, limit=20_000
         )
@@ -266,7 +279,8 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        # Name the page as the source knows it, not the --mirror address it came from.
+        url = request.meta.get(REAL_URL, request.url) if request is not None else "?"
         kind = error_kind(failure)
         self._error(kind, f"{url}: {failure.getErrorMessage()}")
 
@@ -275,12 +289,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"newswatch/{key}", count)
 
     def _error(self, kind: str, message: str, *, count_error: bool = True) -> None:
-        self._inc(f"errors/{kind}")
-        if count_error:
-            self._inc("error_count")
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value("newswatch/last_error", f"{kind}: {message}"[:500])
-        log.warning("%s: %s", kind, message)
+        record_error(self.crawler.stats, kind, message, count_error=count_error)
 
 
 def _header(value: bytes | None) -> str | None:

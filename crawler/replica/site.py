@@ -76,6 +76,8 @@ class ReplicaSite:
     page_template: str = ""
     articles: list[dict[str, Any]] = field(default_factory=list)  # published, oldest first
     robots: str = "User-agent: *\nDisallow: /admin/\n"
+    # path (with query) or fnmatch pattern -> fault spec; see crawler.replica.faults
+    faults: dict[str, str] = field(default_factory=dict)
 
     def published(self) -> list[dict[str, Any]]:
         return sorted(self.articles, key=lambda a: a["published_at"], reverse=True)

@@ -3,7 +3,8 @@
 :class:`StatsFile` writes the crawl's stats as JSON to ``NEWSWATCH_STATS_FILE``: every
 few seconds while the crawl runs (so a crawl killed at its timeout still leaves what it
 had done) and once more, with the finish reason, when the spider closes. The parent
-process records them as the source's run statistics.
+process records them as the source's run statistics, with the process's peak memory
+(``newswatch/peak_rss_mb``).
 """
 
 from __future__ import annotations
@@ -52,7 +53,19 @@ class StatsFile:
         if finish_reason is not None:
             stats["finish_reason"] = finish_reason
         stats["newswatch/closed"] = finish_reason is not None
+        stats["newswatch/peak_rss_mb"] = peak_rss_mb()
         write_json_atomic(self.path, stats)
+
+
+def peak_rss_mb() -> float:
+    """The crawl process's peak resident memory so far, in MiB (bounded memory is watched:
+    a huge page or a page with 100k links must not show here)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -214,9 +214,8 @@ class NewsSpider(scrapy.Spider):
             return
         if page == 1:
             self._entry_read(response)
-        links = discovery.listing_links(
-            response.body, response.url, self.source.link_selector, limit=20_000
-        )
+        tree = discovery.html_tree(response.body)  # parsed once for links and next page
+        links = discovery.listing_links(tree, response.url, self.source.link_selector, limit=20_000)
         requests = list(self._new_articles(links))
         if page == 1:
             yield self._validator(response)
@@ -229,9 +228,7 @@ class NewsSpider(scrapy.Spider):
         if self.source.page_template:
             following = discovery.page_url(self.source.page_template, listing, page + 1)
         else:
-            following = discovery.next_page(
-                response.body, response.url, self.source.next_page_selector
-            )
+            following = discovery.next_page(tree, response.url, self.source.next_page_selector)
         if following and following != response.url:
             yield scrapy.Request(
                 following,

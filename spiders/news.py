@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from crawler.config import Source
 from crawler.errors import error_kind, record_error
 from crawler.middlewares import REAL_URL
+from crawler.redirects import CHAIN as REDIRECT_CHAIN
 from crawler.state import IncrementalState
 from crawler.urls import InvalidURL, canonical_url
 from spiders import discovery
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml", b"text/plain")
 MAX_LINKS_PER_PAGE = 500
+ORIGIN = "newswatch_origin"  # request meta: the entry point a request was found through
 
 
 class NewsSpider(scrapy.Spider):
@@ -62,6 +64,8 @@ class NewsSpider(scrapy.Spider):
         self.timezone = timezone
         self.allowed_domains = list(source_config.allowed_domains)
         self.scheduled: set[str] = set()
+        self.validated: dict[str, int] = {}  # entry point -> status, validators yielded
+        self.unsettled: set[str] = set()  # entry points whose validators were cleared
         self.visited_sitemaps: set[str] = set()
 
     @classmethod
@@ -110,19 +114,24 @@ class NewsSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _article_request(self, url: str, *, force: bool = False) -> scrapy.Request:
+    def _article_request(
+        self, url: str, *, force: bool = False, origin: str | None = None
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"article": True},
+            meta={"article": True, ORIGIN: origin},
             dont_filter=force,
         )
 
     # ------------------------------------------------------------------ discovery
 
-    def _new_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
-        """Requests for candidate URLs that are articles of this source and not yet known."""
+    def _new_articles(self, urls: list[str], origin: str | None) -> Iterator[scrapy.Request]:
+        """Requests for candidate URLs that are articles of this source and not yet known.
+
+        ``origin`` is the entry point they were found through (see :meth:`on_error`).
+        """
         candidates = discovery.select_articles(
             urls,
             domains=self.source.allowed_domains,
@@ -138,7 +147,7 @@ class NewsSpider(scrapy.Spider):
             if key in self.scheduled or self.state.is_known(url):
                 continue
             self.scheduled.add(key)
-            yield self._article_request(url)
+            yield self._article_request(url, origin=origin)
 
     def _entry_ok(self, response: Response) -> bool:
         """False for a 304 (nothing changed, which counts as an entry point read)."""
@@ -159,13 +168,33 @@ class NewsSpider(scrapy.Spider):
 
     def _validator(self, response: Response) -> dict[str, Any]:
         headers = response.headers
+        url = response.meta.get("entry_point", response.url)
+        self.validated[url] = response.status
         return {
             "type": "validator",
-            "url": response.meta.get("entry_point", response.url),
+            "url": url,
             "etag": _header(headers.get("ETag")),
             "last_modified": _header(headers.get("Last-Modified")),
             "status": response.status,
         }
+
+    def _unsettle(self, request: scrapy.Request) -> Iterator[dict[str, Any]]:
+        """Forget the validators of the entry point a failed request was found through.
+
+        A page that failed (a 500, a timeout) stays unknown, but an entry point that
+        answers 304 next run would never offer it again: clearing its ETag/Last-Modified
+        makes the next run read it in full and retry the page.
+        """
+        origin = request.meta.get(ORIGIN)
+        if origin and origin in self.validated and origin not in self.unsettled:
+            self.unsettled.add(origin)
+            yield {
+                "type": "validator",
+                "url": origin,
+                "etag": None,
+                "last_modified": None,
+                "status": self.validated[origin],
+            }
 
     def _too_old(self, when: datetime | None) -> bool:
         return when is not None and when < datetime.now(UTC) - self.max_age
@@ -180,7 +209,8 @@ class NewsSpider(scrapy.Spider):
             return
         self._entry_read(response)
         yield self._validator(response)
-        yield from self._new_articles([e.url for e in entries if not self._too_old(e.published)])
+        fresh = [e.url for e in entries if not self._too_old(e.published)]
+        yield from self._new_articles(fresh, _origin(response))
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if not self._entry_ok(response):
@@ -196,7 +226,7 @@ class NewsSpider(scrapy.Spider):
         if sitemap.kind == "urlset":
             recent = [e for e in sitemap.entries if not self._too_old(e.published)]
             recent.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
-            yield from self._new_articles([e.url for e in recent])
+            yield from self._new_articles([e.url for e in recent], _origin(response))
             return
         children = [e for e in sitemap.entries if not self._too_old(e.published)]
         children.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
@@ -204,7 +234,12 @@ class NewsSpider(scrapy.Spider):
             if child.url in self.visited_sitemaps:  # an index that lists itself, or a loop
                 continue
             self.visited_sitemaps.add(child.url)
-            yield scrapy.Request(child.url, callback=self.parse_sitemap, errback=self.on_error)
+            yield scrapy.Request(
+                child.url,
+                callback=self.parse_sitemap,
+                errback=self.on_error,
+                meta={ORIGIN: _origin(response)},
+            )
 
     def parse_listing(self, response: Response, page: int, listing: str) -> Iterator[Any]:
         if page == 1 and not self._entry_ok(response):
@@ -216,7 +251,7 @@ class NewsSpider(scrapy.Spider):
             self._entry_read(response)
         tree = discovery.html_tree(response.body)  # parsed once for links and next page
         links = discovery.listing_links(tree, response.url, self.source.link_selector, limit=20_000)
-        requests = list(self._new_articles(links))
+        requests = list(self._new_articles(links, listing))
         if page == 1:
             yield self._validator(response)
         yield from requests
@@ -235,6 +270,7 @@ class NewsSpider(scrapy.Spider):
                 callback=self.parse_listing,
                 errback=self.on_error,
                 cb_kwargs={"page": page + 1, "listing": listing},
+                meta={ORIGIN: listing},
             )
 
     # ------------------------------------------------------------------ extraction
@@ -244,8 +280,10 @@ class NewsSpider(scrapy.Spider):
         if not _is_html(response):
             self._error("not_html", f"{response.url}: {_content_type(response)}")
             return
-        if not response.body.strip():
+        if not response.body.strip():  # often a passing server fault: retried next run
             self._error("empty_body", f"{response.url}: empty 200 response")
+            if response.request is not None:
+                yield from self._unsettle(response.request)
             return
         try:
             article = parse_article(
@@ -274,12 +312,13 @@ class NewsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ errors and stats
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
-        # Name the page as the source knows it, not the --mirror address it came from.
-        url = request.meta.get(REAL_URL, request.url) if request is not None else "?"
+        url = _requested(request) if request is not None else "?"
         kind = error_kind(failure)
         self._error(kind, f"{url}: {failure.getErrorMessage()}")
+        if request is not None:
+            yield from self._unsettle(request)
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
@@ -287,6 +326,21 @@ class NewsSpider(scrapy.Spider):
 
     def _error(self, kind: str, message: str, *, count_error: bool = True) -> None:
         record_error(self.crawler.stats, kind, message, count_error=count_error)
+
+
+def _origin(response: Response) -> str | None:
+    """The entry point (feed, sitemap, listing URL) a response was reached from."""
+    return response.meta.get(ORIGIN) or response.meta.get("entry_point")
+
+
+def _requested(request: scrapy.Request) -> str:
+    """The page as the spider asked for it (not the --mirror address it came from), and
+    where redirects took it."""
+    current = request.meta.get(REAL_URL, request.url)
+    chain = request.meta.get(REDIRECT_CHAIN)
+    if chain and chain[0] != current:
+        return f"{chain[0]} (redirected to {current})"
+    return str(current)
 
 
 def _header(value: bytes | None) -> str | None:

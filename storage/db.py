@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,9 @@ from pathlib import Path
 import sqlite_utils
 
 from storage.schema import migrations
+
+# Below this much free space, a failure to open the database is put down to a full disk.
+LOW_SPACE_BYTES = 1024 * 1024
 
 
 class StorageError(Exception):
@@ -39,8 +43,26 @@ def connect(path: str | os.PathLike[str], *, timeout: float = 30.0) -> sqlite_ut
         _configure(db)
         migrate(db)
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot open database {target}: {exc}") from exc
+        raise StorageError(f"cannot open database {target}: {exc}{_open_hint(target)}") from exc
     return db
+
+
+def _open_hint(target: Path) -> str:
+    """Why a database that exists may fail to open: SQLite writes beside a WAL database."""
+    if str(target) == ":memory:" or not target.exists():
+        return ""
+    if not os.access(target, os.W_OK) or not os.access(target.parent, os.W_OK):
+        return (
+            " (the file or its folder is read-only; newswatch needs to write the database "
+            "and its -wal/-shm files beside it)"
+        )
+    try:
+        free = shutil.disk_usage(target.parent).free
+    except OSError:
+        return ""
+    if free < LOW_SPACE_BYTES:
+        return f" (the disk is full: {free} bytes free on {target.parent})"
+    return ""
 
 
 def _configure(db: sqlite_utils.Database) -> None:

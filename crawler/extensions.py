@@ -9,10 +9,6 @@ process records them as the source's run statistics, with the process's peak mem
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +16,10 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+
+from crawler.jsonfiles import write_json_atomic
+
+__all__ = ["StatsFile", "peak_rss_mb", "write_json_atomic"]
 
 
 class StatsFile:
@@ -66,21 +66,3 @@ def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, default=_json_default, ensure_ascii=False)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)

@@ -24,7 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler.config import Settings, Source
-from crawler.extensions import write_json_atomic
+from crawler.jsonfiles import write_json_atomic
 from crawler.scrapy_settings import build_settings
 from crawler.state import IncrementalState
 from storage import runs

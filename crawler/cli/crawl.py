@@ -15,7 +15,6 @@ from crawler.cli import EXIT_LOCKED, App, UserError, cli, pass_app
 from crawler.config import ConfigError, Source
 from crawler.cycle import Cycle, CycleReport
 from crawler.lock import LockHeld, RunLock, lock_path_for
-from crawler.middlewares import parse_mirrors
 from crawler.runner import SourceOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +32,9 @@ def mirror_option(func: F) -> F:
 
 
 def _check_mirrors(mirrors: Sequence[str]) -> list[str]:
+    # Imported here: crawler.middlewares loads Scrapy, which the CLI process never needs.
+    from crawler.middlewares import parse_mirrors
+
     try:
         parse_mirrors(list(mirrors))
     except ValueError as exc:

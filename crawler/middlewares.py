@@ -52,8 +52,11 @@ def parse_mirrors(values: list[str] | tuple[str, ...] | str | None) -> dict[str,
 
 def mirrored_url(url: str, mirrors: dict[str, str]) -> str | None:
     """Where ``url`` is fetched from when its host is mirrored (None when it is not)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "http://[::1": not a URL any mirror serves
+        return None
     base = mirrors.get(host)
     if base is None:
         return None
@@ -190,7 +193,7 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     if not value:
         return None
     text = value.decode("latin-1").strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "¹" is a digit to Python, not to HTTP
         return float(text)
     try:
         from datetime import UTC, datetime

@@ -140,7 +140,10 @@ def _absolute(url: str, base_url: str) -> str | None:
     url = url.strip()
     if not url:
         return None
-    joined = urljoin(base_url, url)
+    try:
+        joined = urljoin(base_url, url)
+    except ValueError:  # "http://[": urllib refuses to split it
+        return None
     return joined if is_http_url(joined) else None
 
 
@@ -222,6 +225,12 @@ def html_tree(html: bytes | str) -> etree._Element | None:
         return None
 
 
+def _root(html: bytes | str | etree._Element | None) -> etree._Element | None:
+    if html is None or isinstance(html, etree._Element):
+        return html
+    return html_tree(html)
+
+
 @cache
 def _href_xpath(css: str) -> etree.XPath:
     """``@href`` of the elements ``css`` selects, as plain strings."""
@@ -235,7 +244,7 @@ def _hrefs(root: etree._Element | None, css: str) -> list[str]:
 
 
 def listing_links(
-    html: bytes | str | etree._Element,
+    html: bytes | str | etree._Element | None,
     base_url: str,
     link_selector: str = "a[href]",
     *,
@@ -243,10 +252,10 @@ def listing_links(
 ) -> list[str]:
     """Absolute http(s) URLs of the links on a listing page, in page order, de-duplicated.
 
-    ``html`` may be a tree from :func:`html_tree`, to parse a page once for its links
-    and its next page.
+    ``html`` may be a tree from :func:`html_tree` (None for an empty page), to parse a
+    page once for its links and its next page.
     """
-    root = html if isinstance(html, etree._Element) else html_tree(html)
+    root = _root(html)
     seen: dict[str, None] = {}
     for href in _hrefs(root, link_selector):
         url = _absolute(href.split("#", 1)[0], base_url)
@@ -257,11 +266,13 @@ def listing_links(
     return list(seen)
 
 
-def next_page(html: bytes | str | etree._Element, base_url: str, selector: str) -> str | None:
+def next_page(
+    html: bytes | str | etree._Element | None, base_url: str, selector: str
+) -> str | None:
     """The listing's next page, from ``<link rel=next>``, ``<a rel=next>`` or ``selector``."""
     if not selector:
         return None
-    root = html if isinstance(html, etree._Element) else html_tree(html)
+    root = _root(html)
     for href in _hrefs(root, selector):
         url = _absolute(href, base_url)
         if url and url.rstrip("/") != base_url.rstrip("/"):

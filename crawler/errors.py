@@ -107,7 +107,10 @@ def close_crawl(crawler: Any, reason: str) -> None:
     """Ask the engine to close the spider with ``reason`` as its finish reason."""
     from scrapy.utils.defer import deferred_from_coro
 
-    engine = getattr(crawler, "engine", None)
+    try:
+        engine = crawler.engine  # Scrapy >= 2.19 raises RuntimeError before the crawl
+    except (AttributeError, RuntimeError):
+        return
     if engine is None or getattr(engine, "spider", None) is None:
         return  # not running (yet or any more): nothing to close
     closing = deferred_from_coro(engine.close_spider_async(reason=reason))

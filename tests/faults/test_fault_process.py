@@ -316,3 +316,25 @@ def test_disk_full_before_the_run_starts_is_exit_3_and_changes_nothing(site: Sit
         assert "disk is full" in last, last
         filler.unlink()
         assert _digest(db_path) == before  # nothing half-written
+
+
+# ---------------------------------------------------------------------- a crawl that never ends
+
+
+def test_crawl_past_its_hard_timeout_is_stopped_and_keeps_what_it_stored(tmp_path: Path) -> None:
+    """A source whose pages take longer than the whole crawl may: the runner stops it
+    (SIGTERM, then SIGKILL), records ``timeout`` and keeps what was stored."""
+    state = _state(tmp_path)
+    state.sites[SOURCE.host].faults = {"/bai/*": "slow:0.5"}  # 30 pages: 15 s, one at a time
+    toml = SOURCE.toml() + "timeout = 5.0\n"  # this source's crawl may take 5 s
+    config = write_test_config(tmp_path, toml, crawl={"concurrency_per_domain": 1})
+    with replica_server(state, tmp_path) as replica:
+        result = run_newswatch("--config", str(config), "crawl", *replica.mirror_args())
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        db = connect(tmp_path / "newswatch.db")
+        row = source_rows(db)["cham"]
+        assert row["status"] == "timeout" and row["errors"].get("timeout_killed") == 1
+        assert "exceeded its 5s timeout" in row["last_error"]
+        kept = snapshot(db)
+        assert 0 < len(kept) < ARTICLES  # the graceful stop stored what had been fetched
+        assert row["articles_new"] == len(kept)

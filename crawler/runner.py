@@ -27,7 +27,7 @@ from crawler.config import Settings, Source
 from crawler.jsonfiles import write_json_atomic
 from crawler.scrapy_settings import build_settings
 from crawler.state import IncrementalState
-from storage import runs
+from storage import StorageError, runs
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,7 @@ class CrawlRunner:
         self.children: list[_Child] = []
         self.stopping = False
         self.stop_grace = TERM_GRACE_SECONDS
+        self.storage_error: StorageError | None = None  # a crawl's outcome went unrecorded
         self._last_progress = 0.0
 
     def crawl(
@@ -174,6 +175,8 @@ class CrawlRunner:
             # live in their own sessions, so stop them rather than leave them orphaned.
             self._abandon_children()
             raise
+        if self.storage_error is not None:
+            raise self.storage_error
         return outcomes
 
     def _abandon_children(self) -> None:
@@ -339,9 +342,15 @@ class CrawlRunner:
             status = "interrupted" if reason == "shutdown" else "ok"
         if status == "ok" and errors.get("storage_failed"):
             status = "failed"  # the database refused the last batch as the crawl ended
-        runs.finish_source(
-            self.db, child.run_source_id, status, stats, errors=errors, raw_stats=raw
-        )
+        try:
+            runs.finish_source(
+                self.db, child.run_source_id, status, stats, errors=errors, raw_stats=raw
+            )
+        except StorageError as exc:
+            # The database is full or gone read-only: the outcome is still reported (the
+            # console, the log), and the run fails with this error once the crawls end.
+            log.error("%s: its outcome could not be recorded: %s", child.source.id, exc)
+            self.storage_error = self.storage_error or exc
         return SourceOutcome(
             child.source.id, status, stats, errors, str(child.log_path), stats["duration_s"]
         )

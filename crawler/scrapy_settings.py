@@ -34,6 +34,7 @@ TELNETCONSOLE_ENABLED = False
 # Only http(s): no file:, data:, ftp: or s3: URLs can be fetched, whatever a feed says.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 DNS_TIMEOUT = 20
+DNS_RESOLVER = "crawler.dns.ReservedNameResolver"
 # Bounded memory: the per-domain slot queues stay small because CLOSESPIDER_* bound work.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

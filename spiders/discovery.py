@@ -94,7 +94,10 @@ def parse_xml(body: bytes) -> etree._Element:
 
 
 def _local(tag: object) -> str:
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+    """Local name of an element tag, namespace removed ("" for comments and the like)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
 
 
 def _children(element: etree._Element, name: str) -> Iterator[etree._Element]:

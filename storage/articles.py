@@ -181,15 +181,24 @@ def known_urls(db: sqlite_utils.Database, source: str | None = None) -> set[str]
 
 
 def iter_articles(
-    db: sqlite_utils.Database, where: str = "", params: Iterable[Any] = (), *, batch: int = 1000
+    db: sqlite_utils.Database,
+    where: str = "",
+    params: Iterable[Any] = (),
+    *,
+    columns: str = "*",
+    batch: int = 1000,
 ) -> Iterator[dict[str, Any]]:
-    """Stream stored rows (raw, JSON undecoded) in id order, ``batch`` at a time."""
+    """Stream stored rows (raw, JSON undecoded) in id order, ``batch`` at a time.
+
+    ``columns`` must include ``id`` (keyset pagination); it is internal SQL, never user input.
+    """
     last = 0
     clause = f"AND ({where})" if where else ""
     while True:
         rows = list(
             db.query(
-                f"SELECT * FROM articles WHERE id > ? {clause} ORDER BY id LIMIT {int(batch)}",
+                f"SELECT {columns} FROM articles WHERE id > ? {clause} "
+                f"ORDER BY id LIMIT {int(batch)}",
                 [last, *params],
             )
         )

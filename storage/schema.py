@@ -174,3 +174,66 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
     db.table("run_sources").create_index(["source", "started_at"])
     db.table("run_sources").create_index(["run_id"])
+
+
+@migrations()
+def m002_digests(db: sqlite_utils.Database) -> None:
+    """Digest outbox: a digest, the articles it carries and one delivery row per recipient.
+
+    A digest and its rows are written in one transaction before anything is sent; the
+    message is stored whole so that a retry sends the same bytes (same Message-ID).
+    """
+    db.execute(
+        """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,          -- UTC
+            message_id TEXT NOT NULL UNIQUE,   -- <...@...>, the same on every retry
+            content_key TEXT NOT NULL UNIQUE,  -- recipients + their digest counts + articles
+            subject TEXT NOT NULL,
+            stories INTEGER NOT NULL,          -- open-source-AI stories carried
+            other_stories INTEGER NOT NULL DEFAULT 0,   -- other AI stories carried
+            health_alerts INTEGER NOT NULL DEFAULT 0,   -- unhealthy sources listed
+            file_stem TEXT NOT NULL,           -- name of the .eml/.html/.md files
+            message BLOB NOT NULL,             -- the complete RFC 5322 message (CRLF)
+            markdown TEXT NOT NULL             -- the Markdown rendering (the .md file)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE digest_items (
+            id INTEGER PRIMARY KEY,
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            article_id INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+            story_id INTEGER NOT NULL,         -- the article's story when the digest was made
+            section TEXT NOT NULL,             -- open_source_ai | other_ai
+            role TEXT NOT NULL,                -- primary | member ("also covered by")
+            position INTEGER NOT NULL,         -- entry number within its section, from 1
+            url TEXT NOT NULL,                 -- as carried (history survives article deletion)
+            title TEXT NOT NULL,
+            UNIQUE (digest_id, article_id)
+        )
+        """
+    )
+    db.table("digest_items").create_index(["article_id"])
+    db.execute(
+        """
+        CREATE TABLE digest_recipients (
+            id INTEGER PRIMARY KEY,
+            digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+            recipient TEXT NOT NULL,           -- an e-mail address, or "files"
+            status TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_attempt_at TEXT,
+            sent_at TEXT,
+            smtp_code INTEGER,                 -- the server's last reply code, if any
+            last_error TEXT,
+            claimed_by TEXT,                   -- "host:pid" delivering it right now
+            claimed_at TEXT,
+            UNIQUE (digest_id, recipient)
+        )
+        """
+    )
+    db.table("digest_recipients").create_index(["recipient", "status"])
+    db.table("digest_recipients").create_index(["status"])

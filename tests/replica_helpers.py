@@ -29,10 +29,13 @@ PARAGRAPHS = [
 ]
 
 
-def sample_article(n: int, *, title: str | None = None, hours_ago: float = 2.0, **extra: Any) -> dict[str, Any]:
+def sample_article(
+    n: int, *, title: str | None = None, hours_ago: float = 2.0, **extra: Any
+) -> dict[str, Any]:
     """A plausible Vietnamese article for a replica site (distinct text per ``n``)."""
     return {
-        "title": title or f"Tin khoa học công nghệ số {n}: chương trình đổi mới sáng tạo giai đoạn {n}",
+        "title": title
+        or f"Tin khoa học công nghệ số {n}: chương trình đổi mới sáng tạo giai đoạn {n}",
         "summary": f"Bài viết số {n} giới thiệu kết quả mới của chương trình khoa học công nghệ năm nay.",
         "paragraphs": [f"{p} (Mã bài {n}.)" for p in PARAGRAPHS],
         "authors": ["Minh Anh"],
@@ -58,8 +61,14 @@ class Replica:
         return [arg for m in self.mirrors for arg in ("--mirror", m)]
 
     def _call(self, path: str, data: dict[str, Any] | None = None) -> Any:
-        body = json.dumps(data).encode() if data is not None else (b"" if path.endswith("reset") else None)
-        request = urllib.request.Request(self.base_url + path, data=body, method="POST" if body is not None else "GET")
+        body = (
+            json.dumps(data).encode()
+            if data is not None
+            else (b"" if path.endswith("reset") else None)
+        )
+        request = urllib.request.Request(
+            self.base_url + path, data=body, method="POST" if body is not None else "GET"
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
@@ -119,18 +128,30 @@ def write_test_config(workdir: Path, sources_toml: str, **sections: dict[str, An
     (workdir / "sources.toml").write_text(sources_toml, encoding="utf-8")
     from crawler.config import packaged_default
 
-    (workdir / "topics.toml").write_text(packaged_default("topics.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    (workdir / "topics.toml").write_text(
+        packaged_default("topics.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     config = workdir / "newswatch.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
 
 
-def newswatch(*args: str, timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
+def newswatch(
+    *args: str, timeout: float = 180, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run the real command in a subprocess."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    result = subprocess.run([sys.executable, "-m", "crawler", *args], capture_output=True, text=True, timeout=timeout, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"newswatch {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"newswatch {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

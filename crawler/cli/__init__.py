@@ -174,4 +174,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from crawler.cli import admin, browse, crawl, demo, query  # noqa: E402, F401
+from crawler.cli import admin, browse, classify, crawl, demo, digest, query  # noqa: E402, F401

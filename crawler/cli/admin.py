@@ -10,6 +10,7 @@ import click
 from crawler.cli import App, cli, pass_app
 from crawler.cli.output import render_table, to_local
 from crawler.config import iter_config_lines, settings_as_dict
+from crawler.digest import digest_status
 from storage import runs
 
 
@@ -111,10 +112,11 @@ def status(app: App, fmt: str, run_count: int) -> None:
         "SELECT count(*), sum(is_ai), sum(is_open_source_ai) FROM articles"
     ).fetchone()
     summary = {"articles": total[0], "ai": total[1] or 0, "open_source_ai": total[2] or 0}
+    digests = digest_status(db)
     if fmt == "json":
         click.echo(
             json.dumps(
-                {"articles": summary, "runs": recent, "sources": per_source},
+                {"articles": summary, "runs": recent, "sources": per_source, "digests": digests},
                 ensure_ascii=False,
                 indent=2,
             )
@@ -147,6 +149,15 @@ def status(app: App, fmt: str, run_count: int) -> None:
             ["source", "last_success", "last_status", "recent_new", "last_error"],
             flex="last_error",
         )
+    )
+    click.echo("\nLast digests:")
+    click.echo(
+        render_table(
+            [{**d, "created": to_local(d["created_at"], tz)} for d in digests],
+            ["digest_id", "created", "stories", "recipient", "status", "attempts", "last_error"],
+            flex="last_error",
+        )
+        or "  (none yet: run `newswatch digest`)"
     )
 
 

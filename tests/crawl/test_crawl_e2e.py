@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from replica_helpers import newswatch, replica_server, sample_article, sources_subset, write_test_config
+from replica_helpers import (
+    newswatch,
+    replica_server,
+    sample_article,
+    sources_subset,
+    write_test_config,
+)
 
 from crawler.replica.site import ReplicaState
 from storage import connect
@@ -62,10 +68,17 @@ def test_first_crawl_second_crawl_and_one_new_article(setup) -> None:
 
     # One new article on one site: the only article page fetched.
     replica.reset()
-    new = replica.publish("vnexpress.net", sample_article(99, title="Bộ KH&CN ra mắt mô hình ngôn ngữ nguồn mở tiếng Việt", hours_ago=0.1))
+    new = replica.publish(
+        "vnexpress.net",
+        sample_article(
+            99, title="Bộ KH&CN ra mắt mô hình ngôn ngữ nguồn mở tiếng Việt", hours_ago=0.1
+        ),
+    )
     newswatch("--config", str(config), "crawl", *replica.mirror_args())
     assert article_fetches(replica.requests(), replica.state) == [f"vnexpress.net{new['path']}"]
-    assert db.execute("SELECT count(*) FROM articles WHERE url = ?", [new["url"]]).fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM articles WHERE url = ?", [new["url"]]).fetchone()[0] == 1
+    )
 
 
 def test_unreachable_source_does_not_stop_the_others(setup) -> None:
@@ -73,9 +86,13 @@ def test_unreachable_source_does_not_stop_the_others(setup) -> None:
     # tuoitre.vn goes to a closed port: connection refused, recorded, others crawl on.
     mirrors = [m for m in replica.mirrors if not m.startswith("tuoitre.vn=")]
     mirrors.append("tuoitre.vn=http://127.0.0.1:9")
-    result = newswatch("--config", str(config), "crawl", *[a for m in mirrors for a in ("--mirror", m)])
+    result = newswatch(
+        "--config", str(config), "crawl", *[a for m in mirrors for a in ("--mirror", m)]
+    )
     db = connect(workdir / "newswatch.db")
-    statuses = {r["source"]: (r["status"], r["errors"]) for r in db.query("SELECT * FROM run_sources")}
+    statuses = {
+        r["source"]: (r["status"], r["errors"]) for r in db.query("SELECT * FROM run_sources")
+    }
     assert statuses["tuoitre"][0] == "failed" and "connection_refused" in statuses["tuoitre"][1]
     assert all(status == "ok" for sid, (status, _) in statuses.items() if sid != "tuoitre")
     assert "tuoitre: failed" in result.stderr

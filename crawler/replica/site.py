@@ -34,7 +34,8 @@ PAGE_SIZE = 10
 def slugify(title: str) -> str:
     text = unicodedata.normalize("NFD", title.replace("đ", "d").replace("Đ", "D"))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80] or "bai-viet"
+    # Cut first, then strip: a cut can end on a hyphen, and "--" breaks article patterns.
+    return re.sub(r"[^a-z0-9]+", "-", text)[:80].strip("-") or "bai-viet"
 
 
 def article_path(
@@ -43,7 +44,8 @@ def article_path(
     """A path in the site's real URL scheme (the scheme its article_pattern expects)."""
     slug = slugify(title)
     local = published.astimezone(VN)
-    ms = serial % 1000
+    # Three digits, like the CMSs' millisecond part: tuoitre/dantri ids are 17 digits.
+    ms = f"{serial % 1000:03d}"
     short = local.strftime("%y%m%d%H%M%S")
     long = local.strftime("%Y%m%d%H%M%S")
     schemes = {

@@ -17,11 +17,9 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -312,28 +310,15 @@ class DatabaseSummary:
 
 
 def database_summary(db: sqlite_utils.Database) -> DatabaseSummary:
+    """Counts for the demo's closing report (languages most frequent first)."""
     row = db.execute(
         "SELECT count(*), coalesce(sum(is_ai), 0), coalesce(sum(is_open_source_ai), 0), "
         "count(DISTINCT story_id) FROM articles"
     ).fetchone()
-    languages = Counter(
-        {
-            str(lang or "?"): int(n)
-            for lang, n in db.execute(
-                "SELECT language, count(*) FROM articles GROUP BY language ORDER BY 2 DESC"
-            )
-        }
-    )
-    return DatabaseSummary(int(row[0]), int(row[1]), int(row[2]), int(row[3]), dict(languages))
-
-
-def files_written_since(folder: Path, since: datetime) -> list[Path]:
-    """Files under ``folder`` modified at or after ``since`` (the digest this run wrote)."""
-    if not folder.is_dir():
-        return []
-    cutoff = since.timestamp() - 1  # coarse file system clocks
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime >= cutoff)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
+    languages = {
+        str(lang or "?"): int(n)
+        for lang, n in db.execute(
+            "SELECT language, count(*) FROM articles GROUP BY language ORDER BY 2 DESC, 1"
+        )
+    }
+    return DatabaseSummary(int(row[0]), int(row[1]), int(row[2]), int(row[3]), languages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,6 @@ def _run_locked(app: App, paths: logic.DemoPaths, *, add: int, reset: bool) -> N
     added = logic.add_articles(prepared.state, add)
     prepared.state.save(paths.state_file)
     _describe_state(prepared, added, paths)
-    started = logic.now_utc()
     with logic.serve_replica(prepared.state, paths.state_file) as server:
         click.echo(f"Replica sites served at {server.base_url}/_site/<host>/ ; crawling...")
         cycle = _cycle(app, prepared.state.mirrors(server.base_url))
@@ -107,7 +107,7 @@ def _run_locked(app: App, paths: logic.DemoPaths, *, add: int, reset: bool) -> N
             log = list(server.log)
     _report(report)
     requests = logic.RequestSummary.from_log(log, prepared.state)
-    _describe_outcome(app, paths, report, requests, added, started)
+    _describe_outcome(app, paths, report, requests, added)
 
 
 def _keep_loopback_direct() -> None:
@@ -124,7 +124,8 @@ def _describe_state(
     state = prepared.state
     total = sum(len(site.articles) for site in state.sites.values())
     if prepared.created:
-        languages = _count(a.get("language", "?") for a in prepared.published)
+        counts = Counter(str(a.get("language", "?")) for a in prepared.published)
+        languages = ", ".join(f"{lang} {n}" for lang, n in counts.most_common())
         click.echo(
             f"Published the demo corpus on {len(state.sites)} replica sites: "
             f"{len(prepared.published)} articles ({languages}). State: {paths.state_file}"
@@ -135,7 +136,7 @@ def _describe_state(
             f"on {len(state.sites)} sites."
         )
     if added:
-        click.echo(f"Published {len(added)} new article{'s' if len(added) != 1 else ''}:")
+        click.echo(f"Published {_plural(len(added), 'new article')}:")
         for record in added:
             click.echo(f"  {record['url']}\n    {record['title']}")
 
@@ -146,51 +147,46 @@ def _describe_outcome(
     report: CycleReport,
     requests: logic.RequestSummary,
     added: Sequence[dict[str, Any]],
-    started: Any,
 ) -> None:
     pages = len(requests.article_pages)
     click.echo(
         f"\nRequests to the replica sites: {requests.requests} "
-        f"({pages} article page{'s' if pages != 1 else ''} fetched, "
-        f"{requests.not_modified} answered 304 Not Modified, {requests.errors} errors)."
+        f"({_plural(pages, 'article page')} fetched, "
+        f"{requests.not_modified} answered 304 Not Modified, {_plural(requests.errors, 'error')})."
     )
     if pages == 0:
         click.echo("Nothing new on the replica sites, so no article page was fetched.")
     elif added and pages == len(added):
         click.echo("Only the newly published articles were fetched.")
     summary = logic.database_summary(app.db)
+    languages = ", ".join(f"{lang} {n}" for lang, n in summary.languages.items())
     click.echo(
-        f"Database {paths.db}: {summary.articles} articles "
-        f"({_count(summary.languages.items())}); {summary.ai} about AI, "
-        f"{summary.open_source_ai} about open-source AI; {summary.stories} stories."
+        f"Database {paths.db}: {_plural(summary.articles, 'article')} ({languages}); "
+        f"{summary.ai} about AI, {summary.open_source_ai} about open-source AI; "
+        f"{_plural(summary.stories, 'story', 'stories')}."
     )
-    files = logic.files_written_since(paths.digests_dir, started)
-    if files:
-        click.echo("Digest written:")
-        for file in files:
-            click.echo(f"  {file}")
+    digest = report.digest
+    files = [*digest.files, *([digest.feed] if digest.feed else [])] if digest else []
+    if digest is not None and digest.created:
+        click.echo("Digest files:")
+        click.echo("\n".join(f"  {file}" for file in files))
     else:
-        click.echo(f"No new digest: nothing new to report (digests are in {paths.digests_dir}).")
-    db = paths.db
-    click.echo(
-        "\nNext:\n"
-        f"  newswatch --db {db} demo --workdir {paths.workdir}"
-        "           run again: nothing new is fetched\n"
-        f"  newswatch --db {db} demo --workdir {paths.workdir} --add 2"
-        "   publish 2 articles, crawl exactly those\n"
-        f"  newswatch browse --db {db}"
-        "                             explore the database in Datasette\n"
-        f"  newswatch --db {db} search 'ma nguon mo'"
-        "               search with or without diacritics"
-    )
+        click.echo(f"No new digest: no new story to report (digests are in {paths.digests_dir}).")
+    click.echo("\nNext:")
+    for command, why in _next_steps(paths):
+        click.echo(f"  {command:<56} {why}")
 
 
-def _count(items: Any) -> str:
-    """'vi 36, en 5, fr 3' from (key, count) pairs or from an iterable of keys."""
-    pairs = list(items)
-    if pairs and not isinstance(pairs[0], tuple):
-        counts: dict[str, int] = {}
-        for key in pairs:
-            counts[key] = counts.get(key, 0) + 1
-        pairs = sorted(counts.items(), key=lambda kv: -kv[1])
-    return ", ".join(f"{key} {value}" for key, value in pairs)
+def _next_steps(paths: logic.DemoPaths) -> list[tuple[str, str]]:
+    db = "" if paths.db == logic.DEFAULT_DB else f" --db {paths.db}"
+    workdir = "" if paths.workdir == logic.DEFAULT_WORKDIR else f" --workdir {paths.workdir}"
+    return [
+        (f"newswatch{db} demo{workdir}", "again: nothing new is fetched"),
+        (f"newswatch{db} demo{workdir} --add 2", "publish 2 articles: exactly those are fetched"),
+        (f"newswatch browse --db {paths.db}", "explore the database in Datasette"),
+        (f"newswatch --db {paths.db} search 'ma nguon mo'", "search, with or without diacritics"),
+    ]
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

@@ -11,7 +11,8 @@ An entry has ``id``, ``title``, ``summary``, ``paragraphs``, ``authors``, ``sect
 ``hours_ago`` (publication time relative to the moment the demo publishes the corpus, so
 that feeds never look stale) and optionally ``language`` (default: the site's),
 ``original`` (the id of the article this one translates or republishes with a
-"Source:/Nguồn:" link) and ``copy_of`` (the id of a story this one republishes with
+"Source:/Nguồn:" link), ``source_name`` (that original paper's name, which vietnam.vn
+prints above the text) and ``copy_of`` (the id of a story this one republishes with
 light edits and no link).
 """
 
@@ -54,9 +55,15 @@ class CorpusArticle:
     hours_ago: float | None = None
     original: str | None = None
     copy_of: str | None = None
+    source_name: str = ""
     reserve: bool = False
 
-    def record(self, language: str, original_url: str | None = None) -> dict[str, Any]:
+    def record(
+        self,
+        language: str,
+        original_url: str | None = None,
+        related: Sequence[dict[str, str]] = (),
+    ) -> dict[str, Any]:
         """The article as :meth:`ReplicaState.publish` takes it (no time, no path)."""
         record: dict[str, Any] = {
             "corpus_id": self.id,
@@ -70,12 +77,16 @@ class CorpusArticle:
         }
         if original_url:
             record["original_url"] = original_url
+        if self.source_name:
+            record["source_name"] = self.source_name
+        if related:
+            record["related"] = list(related)
         return record
 
 
 _REQUIRED = ("id", "topic", "title", "summary", "paragraphs")
 _KNOWN = {*_REQUIRED, "source", "authors", "section", "language", "hours_ago", "original"}
-_KNOWN |= {"copy_of"}
+_KNOWN |= {"copy_of", "source_name"}
 
 
 def corpus_dir() -> Path:
@@ -143,6 +154,7 @@ def _entry(
         hours_ago=entry.get("hours_ago"),
         original=entry.get("original"),
         copy_of=entry.get("copy_of"),
+        source_name=entry.get("source_name", ""),
         reserve=reserve,
     )
 
@@ -184,6 +196,12 @@ def published_ids(state: ReplicaState) -> set[str]:
     }
 
 
+def _related(site: ReplicaSite, limit: int = 2) -> list[dict[str, str]]:
+    """The "related articles" box: the site's latest articles so far (page boilerplate
+    that parsers must leave out of the body)."""
+    return [{"title": a["title"], "url": a["url"]} for a in site.published()[:limit]]
+
+
 def _url_of(state: ReplicaState, corpus_id: str | None) -> str | None:
     if corpus_id is None:
         return None
@@ -208,7 +226,7 @@ def publish_main(
     for article in ordered:
         site = site_for(state, article.source)
         when = now - timedelta(hours=float(article.hours_ago or 0))
-        record = article.record(site.language, _url_of(state, article.original))
+        record = article.record(site.language, _url_of(state, article.original), _related(site))
         records.append(state.publish(site.host, record, published_at=when))
     return records
 
@@ -235,7 +253,7 @@ def publish_more(
         if pending:
             article = pending.pop(0)
             site = site_for(state, article.source)
-            record = article.record(site.language, _url_of(state, article.original))
+            record = article.record(site.language, _url_of(state, article.original), _related(site))
         else:
             site, record = _republication(state, articles, done)
         done.add(record["corpus_id"])

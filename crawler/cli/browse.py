@@ -6,6 +6,7 @@ import contextlib
 import json
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import webbrowser
 from pathlib import Path
@@ -84,7 +85,8 @@ def _serve(db_path: Path, tables: set[str], host: str, port: int, *, open_browse
         metadata_path = Path(tmp) / "metadata.json"
         metadata_path.write_text(json.dumps(metadata, ensure_ascii=False), encoding="utf-8")
         command = logic.datasette_command(db_path, metadata_path, host=host, port=port)
-        process = subprocess.Popen(command)
+        # Datasette's request log goes to stderr: stdout carries only the URL line.
+        process = subprocess.Popen(command, stdout=sys.stderr)
         try:
             logic.wait_until_ready(url, process)
             click.echo(f"Datasette is serving {db_path} at {page}  (Ctrl-C to stop)")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from crawler import demo as logic
-from crawler.cli import App, UserError, cli, pass_app
-from crawler.cli.crawl import _cycle, _graceful, _health, _locked, _report
+from crawler.cli import EXIT_LOCKED, App, UserError, cli, pass_app
+from crawler.cli.crawl import _cycle, _graceful, _health, _report
 from crawler.cycle import CycleReport
+from crawler.lock import LockHeld, RunLock, lock_path_for
 
 
 @cli.command()
@@ -68,31 +70,47 @@ def demo(app: App, workdir: Path, add: int, smtp: str | None, recipient: str, re
     paths = logic.DemoPaths(workdir, app.db_path or logic.DEFAULT_DB)
     try:
         target = logic.SmtpTarget.parse(smtp) if smtp else None
-        logic.write_config(paths, logic.demo_config(paths, smtp=target, recipient=recipient))
-        demo_app = App(
-            config_path=paths.config_file,
-            db_path=paths.db,
-            verbose=app.verbose,
-            _settings=logic.load_demo_settings(paths),
-        )
     except logic.DemoError as exc:
         raise UserError(str(exc)) from None
     _keep_loopback_direct()
+    with _demo_lock(paths):
+        try:
+            if reset:
+                removed = logic.reset(paths)
+                gone = ", ".join(str(path) for path in removed) or "nothing to remove"
+                click.echo(f"Reset: {gone}.")
+            logic.check_demo_database(paths.db)
+            config = logic.demo_config(paths, smtp=target, recipient=recipient)
+            logic.write_config(paths, config)
+            demo_app = App(
+                config_path=paths.config_file,
+                db_path=paths.db,
+                verbose=app.verbose,
+                _settings=logic.load_demo_settings(paths),
+            )
+            try:
+                _run(demo_app, paths, add)
+            finally:
+                demo_app.close()
+        except logic.DemoError as exc:
+            raise UserError(str(exc)) from None
+
+
+@contextmanager
+def _demo_lock(paths: logic.DemoPaths) -> Iterator[None]:
+    """The lock `newswatch run` takes on the same database: one writer at a time."""
+    lock = RunLock(lock_path_for(paths.db))
     try:
-        with _locked(demo_app):
-            _run_locked(demo_app, paths, add=add, reset=reset)
-    except logic.DemoError as exc:
-        raise UserError(str(exc)) from None
+        lock.acquire()
+    except LockHeld as exc:
+        raise UserError(f"{exc}. Nothing was done.", EXIT_LOCKED) from None
+    try:
+        yield
     finally:
-        demo_app.close()
+        lock.release()
 
 
-def _run_locked(app: App, paths: logic.DemoPaths, *, add: int, reset: bool) -> None:
-    if reset:
-        removed = logic.reset(paths)
-        click.echo(f"Reset: removed {len(removed)} demo files and folders.")
-        logic.write_config(paths, logic.demo_config(paths))  # reset removed it
-    logic.check_demo_database(paths.db)
+def _run(app: App, paths: logic.DemoPaths, add: int) -> None:
     sources = list(app.sources.values())
     prepared = logic.prepare_state(paths, sources, app.db)
     added = logic.add_articles(prepared.state, add)

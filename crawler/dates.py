@@ -149,14 +149,19 @@ def parse_iso(
 
 
 def _hour_24(hour: int, ampm: str | None) -> int | None:
-    """``hour`` on the 24-hour clock; ``None`` when the 12-hour form is impossible."""
+    """``hour`` on the 24-hour clock; ``None`` when hour and marker contradict.
+
+    cafef prints a 24-hour clock followed by the designator ("00:01 AM", so
+    presumably "15:30 PM"): an hour above 12 with PM is already on the 24-hour clock.
+    """
     if not ampm:
         return hour
     marker = ampm.replace(".", "").replace(" ", "").upper()
+    morning = marker in ("AM", "SA")
     if hour > 12:
-        return None
-    if marker in ("AM", "SA"):
-        return 0 if hour == 12 else hour  # "00:01 AM" (cafef) stays 00:01
+        return None if morning else hour
+    if morning:
+        return 0 if hour == 12 else hour  # "12:15 AM" is 00:15
     return hour if hour == 12 else hour + 12
 
 

@@ -9,6 +9,15 @@ from twisted.python.failure import Failure
 # Exception class name -> recorded kind. Names, not classes, so that Twisted/Scrapy
 # internals moving between modules do not break the mapping.
 _KINDS = {
+    # Scrapy >= 2.19 wraps download failures in its own exceptions
+    "CannotResolveHostError": "dns",
+    "DownloadConnectionRefusedError": "connection_refused",
+    "DownloadTimeoutError": "timeout",
+    "DownloadCancelledError": "too_large",
+    "DownloadFailedError": "connection_lost",
+    "ResponseDataLossError": "data_loss",
+    "UnsupportedURLSchemeError": "unsupported_scheme",
+    # Twisted and older Scrapy
     "DNSLookupError": "dns",
     "ConnectionRefusedError": "connection_refused",
     "TCPTimedOutError": "timeout",

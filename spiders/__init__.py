@@ -1,1 +1,1 @@
-"""Discovery (the generic news spider) and extraction (one pure parser per source)."""
+"""Discovery (the generic news spider, spiders.news) and extraction (spiders.parsers: pure, no Scrapy)."""

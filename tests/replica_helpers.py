@@ -73,6 +73,10 @@ class Replica:
         with opener.open(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 
+    def server_state(self) -> ReplicaState:
+        """The state as the server has it now (articles published since start included)."""
+        return ReplicaState.from_json(self._call("/_admin/state"))
+
     def requests(self) -> list[dict[str, Any]]:
         return list(self._call("/_admin/requests"))
 

@@ -94,6 +94,7 @@ def test_zone_less_values_take_the_given_zone() -> None:
         ("07-03-2026 - 12:15 AM", vn(2026, 3, 7, 0, 15)),
         ("07-03-2026 - 03:15 PM", vn(2026, 3, 7, 15, 15)),
         ("07-03-2026 - 12:15 PM", vn(2026, 3, 7, 12, 15)),
+        ("07-03-2026 - 15:30 PM", vn(2026, 3, 7, 15, 30)),  # 24-hour clock + designator
         (" - 07/03/2026 08:47", vn(2026, 3, 7, 8, 47)),  # baodautu
         ("01/03/2026 09:51 GMT+7", vn(2026, 3, 1, 9, 51)),  # tuoitre/nld
         ("07/03/2026   08:52 (GMT+07:00)", vn(2026, 3, 7, 8, 52)),  # vietnamnet
@@ -123,7 +124,7 @@ def test_parse_vietnamese_visible_forms(text: str, expected: datetime) -> None:
         "31/02/2026 10:00",  # 31 February
         "12/13/2026 10:00",  # day first: month 13 does not exist
         "07/03/2026 25:00",
-        "07/03/2026 13:00 PM",
+        "07/03/2026 13:00 AM",
         "1/15/2026 3:38:00 PM",  # US-style attribute: refused, not misread
         "3/7/2026 8:01:53 AM",  # tuoitre data-date: would be 3 July day-first
         "07/03/2026 10:00 GMT+25",
@@ -152,7 +153,7 @@ def test_parse_us_datetime_is_month_first(text: str, expected: datetime) -> None
 
 
 @pytest.mark.parametrize(
-    "text", ["", "15/1/2026 3:38:00 PM", "2/30/2026 1:00 PM", "9/5/2026 13:30 PM"]
+    "text", ["", "15/1/2026 3:38:00 PM", "2/30/2026 1:00 PM", "9/5/2026 13:30 AM"]
 )
 def test_parse_us_datetime_rejects_invalid(text: str) -> None:
     assert parse_us_datetime(text) is None
@@ -240,6 +241,7 @@ def test_visible_formats_round_trip(moment: datetime) -> None:
         f"{moment:%H:%M %d/%m/%Y}",
         f"Thứ Hai, ngày {moment:%d/%m/%Y - %H:%M}",
         f"{moment:%d-%m-%Y} - {hour12:02d}:{moment:%M} {ampm}",
+        f"{moment:%d-%m-%Y - %H:%M} {ampm}",  # cafef: 24-hour clock and designator
     ):
         assert parse_vietnamese(text) == expected, text
     assert parse_iso(moment.isoformat()) == expected

@@ -44,8 +44,7 @@ def article_path(
     """A path in the site's real URL scheme (the scheme its article_pattern expects)."""
     slug = slugify(title)
     local = published.astimezone(VN)
-    # Three digits, like the CMSs' millisecond part: tuoitre/dantri ids are 17 digits.
-    ms = f"{serial % 1000:03d}"
+    ms = 100 + serial % 900  # real ids mostly carry three millisecond digits
     short = local.strftime("%y%m%d%H%M%S")
     long = local.strftime("%Y%m%d%H%M%S")
     schemes = {

@@ -22,6 +22,7 @@ SOURCE_IDS = ["vnexpress", "tuoitre", "vietnamvn", "mst"]
 
 
 def article_fetches(requests: list[dict], state: ReplicaState) -> list[str]:
+    """Requests for article pages (the replica's own view of what it published)."""
     paths = {(host, a["path"]) for host, site in state.sites.items() for a in site.articles}
     return [f"{r['host']}{r['path']}" for r in requests if (r["host"], r["path"]) in paths]
 
@@ -75,7 +76,7 @@ def test_first_crawl_second_crawl_and_one_new_article(setup) -> None:
         ),
     )
     newswatch("--config", str(config), "crawl", *replica.mirror_args())
-    assert article_fetches(replica.requests(), replica.state) == [f"vnexpress.net{new['path']}"]
+    assert article_fetches(replica.requests(), replica.server_state()) == [f"vnexpress.net{new['path']}"]
     assert (
         db.execute("SELECT count(*) FROM articles WHERE url = ?", [new["url"]]).fetchone()[0] == 1
     )

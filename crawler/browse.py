@@ -114,20 +114,12 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
 
 # ---------------------------------------------------------------------- metadata
 
+# Shown above the table: only the columns whose meaning is not obvious from their name.
 ARTICLE_COLUMNS = {
-    "url": "Canonical URL: the article's identity",
-    "source": "Source id from sources.toml",
-    "published_at": "Publication time with the site's UTC offset",
-    "published_utc": "The same instant in UTC, for sorting",
-    "first_seen_at": "When newswatch first stored the article (UTC)",
-    "language": "vi, en or fr (detected, the page's declaration checked)",
     "is_ai": "1 when the classifier judged the article to be about AI",
     "is_open_source_ai": "1 when it is about open-source AI (open models, open weights...)",
     "matched_terms": "The classifier's evidence: [{term, field, count, topic}]",
     "story_id": "Shared by all copies and translations of one story",
-    "duplicate_of": "The article this one copies, when it is a copy",
-    "original_url": "The page a translation or republication names as its source",
-    "extraction": "Which method (json-ld, meta, selector...) supplied each field",
 }
 
 TABLES: dict[str, dict[str, Any]] = {
@@ -255,6 +247,10 @@ def datasette_command(db_path: Path, metadata_path: Path, *, host: str, port: in
         "--setting",
         "default_page_size",
         "50",
+        # Facets are configured; suggestions would list every column.
+        "--setting",
+        "suggest_facets",
+        "off",
     ]
 
 

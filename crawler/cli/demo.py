@@ -140,7 +140,7 @@ def _describe_state(
     prepared: logic.PreparedState, added: Sequence[dict[str, Any]], paths: logic.DemoPaths
 ) -> None:
     state = prepared.state
-    total = sum(len(site.articles) for site in state.sites.values())
+    before = sum(len(site.articles) for site in state.sites.values()) - len(added)
     if prepared.created:
         counts = Counter(str(a.get("language", "?")) for a in prepared.published)
         languages = ", ".join(f"{lang} {n}" for lang, n in counts.most_common())
@@ -150,7 +150,7 @@ def _describe_state(
         )
     else:
         click.echo(
-            f"Replica sites reloaded from {paths.state_file}: {total} articles "
+            f"Replica sites reloaded from {paths.state_file}: {before} articles "
             f"on {len(state.sites)} sites."
         )
     if added:
@@ -187,7 +187,7 @@ def _describe_outcome(
     files = [*digest.files, *([digest.feed] if digest.feed else [])] if digest else []
     if digest is not None and digest.created:
         click.echo("Digest files:")
-        click.echo("\n".join(f"  {file}" for file in files))
+        click.echo("\n".join(f"  {_shown(file)}" for file in files))
     else:
         click.echo(f"No new digest: no new story to report (digests are in {paths.digests_dir}).")
     click.echo("\nNext:")
@@ -204,6 +204,14 @@ def _next_steps(paths: logic.DemoPaths) -> list[tuple[str, str]]:
         (f"newswatch browse --db {paths.db}", "explore the database in Datasette"),
         (f"newswatch --db {paths.db} search 'ma nguon mo'", "search, with or without diacritics"),
     ]
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it (shorter to read)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:

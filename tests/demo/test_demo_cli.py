@@ -82,7 +82,7 @@ def test_first_run_second_run_and_add(tmp_path: Path) -> None:
     assert len(sorted(digests.glob("*.eml"))) == 1 and (digests / "open-source-ai.atom").is_file()
     page = html[0].read_text(encoding="utf-8")
     assert next(a for a in MAIN if a.id == "vnexpress-open-llm").title in page
-    assert str(html[0]) in first.stdout
+    assert html[0].name in first.stdout
 
     # Unchanged sites: nothing fetched but entry points (answered 304) and robots.txt.
     second = demo(tmp_path)
@@ -119,15 +119,13 @@ def test_digest_by_smtp_to_a_local_sink(tmp_path: Path) -> None:
     assert len(sorted((tmp_path / "demo" / "digests").glob("*.eml"))) == 1
 
 
-def test_refuses_a_database_with_real_articles(tmp_path: Path) -> None:
-    from conftest import make_article
-
+def test_refuses_a_database_with_real_articles(tmp_path: Path, article_factory) -> None:
     from storage import connect, runs
     from storage.articles import upsert_article
 
     db = connect(tmp_path / "demo.db")
     run_id = runs.start_run(db, "run", ["vnexpress"])
-    upsert_article(db, make_article())
+    upsert_article(db, article_factory())
     runs.finish_run(db, run_id, "ok")
     db.close()
     before = (tmp_path / "demo.db").read_bytes()

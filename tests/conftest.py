@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlite_utils
-
-from crawler.models import Article
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from factories import make_article
 
 
 @pytest.fixture(autouse=True)
@@ -50,22 +46,6 @@ def db(db_path: Path) -> Iterator[sqlite_utils.Database]:
     database = connect(db_path)
     yield database
     database.close()
-
-
-def make_article(**overrides: Any) -> Article:
-    """A plausible normalised Article; override any field."""
-    values: dict[str, Any] = {
-        "url": "https://vnexpress.net/bo-khoa-hoc-cong-bo-mo-hinh-ngon-ngu-4950001.html",
-        "source": "vnexpress",
-        "title": "Bộ Khoa học và Công nghệ công bố mô hình ngôn ngữ lớn nguồn mở",
-        "summary": "Mô hình được phát hành với trọng số mở trên Hugging Face.",
-        "text": "Điện toán đám mây và trí tuệ nhân tạo là hai trụ cột.\n\nMô hình có 7 tỷ tham số.",
-        "authors": ["Lê Phương"],
-        "published_at": datetime(2026, 3, 7, 1, 52, tzinfo=UTC),
-        "language": "vi",
-    }
-    values.update(overrides)
-    return Article(**values)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from conftest import make_article
+from factories import make_article
 
 from crawler.config import Settings, load_settings, load_sources, packaged_default
 from crawler.models import Classification, TermMatch

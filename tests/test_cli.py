@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import REPO_ROOT, make_article
+from factories import REPO_ROOT, make_article
 
 from crawler.cli import cli
 from crawler.cli.query import EXPORT_FIELDS

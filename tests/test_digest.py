@@ -13,8 +13,8 @@ import feedparser
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
-from conftest import REPO_ROOT
 from digest_data import NOW, SAMPLE_HEALTH, add, join_story, sample, settings_for
+from factories import REPO_ROOT
 
 from crawler.cli import cli
 from crawler.config import ConfigError

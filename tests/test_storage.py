@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import make_article
+from factories import make_article
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -235,8 +235,12 @@ def build_message(
     message = EmailMessage()  # default policy: refuses CR/LF in header values
     message["Subject"] = header_safe(subject)
     message["From"] = header_safe(sender)
-    if recipients:
-        message["To"] = ", ".join(header_safe(r) for r in recipients)
+    if len(recipients) == 1:
+        message["To"] = header_safe(recipients[0])
+    elif recipients:
+        # One message goes to every recipient of this digest (same bytes, same Message-ID,
+        # so retries stay exact); like Bcc, no reader sees the other addresses.
+        message["To"] = "undisclosed-recipients:;"
     message["Date"] = format_datetime(when)
     message["Message-ID"] = header_safe(message_id)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import make_article
+from factories import make_article
 
 from crawler.cli import cli
 from storage import articles, connect

@@ -76,7 +76,9 @@ def test_first_crawl_second_crawl_and_one_new_article(setup) -> None:
         ),
     )
     newswatch("--config", str(config), "crawl", *replica.mirror_args())
-    assert article_fetches(replica.requests(), replica.server_state()) == [f"vnexpress.net{new['path']}"]
+    assert article_fetches(replica.requests(), replica.server_state()) == [
+        f"vnexpress.net{new['path']}"
+    ]
     assert (
         db.execute("SELECT count(*) FROM articles WHERE url = ?", [new["url"]]).fetchone()[0] == 1
     )

@@ -1,0 +1,31 @@
+"""Test data factories, importable from any test folder (pytest's pythonpath has tests/).
+
+Kept out of conftest.py: several folders have a conftest.py, and ``from factories import``
+would pick whichever was imported first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.models import Article
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_article(**overrides: Any) -> Article:
+    """A plausible normalised Article; override any field."""
+    values: dict[str, Any] = {
+        "url": "https://vnexpress.net/bo-khoa-hoc-cong-bo-mo-hinh-ngon-ngu-4950001.html",
+        "source": "vnexpress",
+        "title": "Bộ Khoa học và Công nghệ công bố mô hình ngôn ngữ lớn nguồn mở",
+        "summary": "Mô hình được phát hành với trọng số mở trên Hugging Face.",
+        "text": "Điện toán đám mây và trí tuệ nhân tạo là hai trụ cột.\n\nMô hình có 7 tỷ tham số.",
+        "authors": ["Lê Phương"],
+        "published_at": datetime(2026, 3, 7, 1, 52, tzinfo=UTC),
+        "language": "vi",
+    }
+    values.update(overrides)
+    return Article(**values)

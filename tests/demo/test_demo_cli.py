@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from factories import make_article
 from mailserver import MailServer
 from replica_helpers import newswatch
 
@@ -119,13 +120,13 @@ def test_digest_by_smtp_to_a_local_sink(tmp_path: Path) -> None:
     assert len(sorted((tmp_path / "demo" / "digests").glob("*.eml"))) == 1
 
 
-def test_refuses_a_database_with_real_articles(tmp_path: Path, article_factory) -> None:
+def test_refuses_a_database_with_real_articles(tmp_path: Path) -> None:
     from storage import connect, runs
     from storage.articles import upsert_article
 
     db = connect(tmp_path / "demo.db")
     run_id = runs.start_run(db, "run", ["vnexpress"])
-    upsert_article(db, article_factory())
+    upsert_article(db, make_article())
     runs.finish_run(db, run_id, "ok")
     db.close()
     before = (tmp_path / "demo.db").read_bytes()

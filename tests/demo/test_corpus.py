@@ -184,3 +184,26 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(CorpusError, match="duplicate corpus id 'a'"):
         load_corpus(tmp_path)
+
+
+def test_every_published_article_reads_back_through_its_sites_parser() -> None:
+    """What the demo's crawl relies on, without a crawl: page markup -> the same article."""
+    from crawler.replica.render import render_article
+    from spiders.parsers import parse_article
+
+    state = fresh_state()
+    publish_main(state, CORPUS, now=NOW)
+    publish_more(state, CORPUS, len(RESERVE), now=NOW)
+    by_id = {a.id: a for a in CORPUS}
+    for site in state.sites.values():
+        for record in site.articles:
+            entry = by_id[record["corpus_id"]]
+            page = {**record, "published_at": datetime.fromisoformat(record["published_at"])}
+            html = render_article(site.parser, page).encode("utf-8")
+            parsed = parse_article(html, record["url"], parser=site.parser, fetched_at=NOW)
+            assert parsed.title == entry.title, entry.id
+            assert parsed.text.split("\n\n") == list(entry.paragraphs), entry.id
+            assert parsed.summary == entry.summary, entry.id
+            assert parsed.language == record["language"], entry.id
+            assert parsed.published_at == page["published_at"], entry.id
+            assert parsed.original_url == record.get("original_url"), entry.id

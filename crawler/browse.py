@@ -10,6 +10,7 @@ search). Datasette is the optional extra ``newswatch[browse]``.
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import subprocess
 import sys
@@ -192,6 +193,14 @@ def datasette_metadata(
 
 
 # ---------------------------------------------------------------------- the server
+
+
+def graphical_session() -> bool:
+    """Whether opening a browser makes sense. Without a display on Linux/BSD, Python's
+    webbrowser falls back to text browsers that would take over this terminal."""
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
 
 
 def datasette_available() -> bool:

@@ -14,6 +14,7 @@ work folder (``data/demo/``: settings, replica state, digests, crawl logs).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import threading
@@ -79,6 +80,12 @@ class SmtpTarget:
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise DemoError(f"--smtp expects HOST:PORT such as 127.0.0.1:8025, got {value!r}")
         return cls(host, int(port))
+
+
+def check_recipient(address: str) -> None:
+    """``--to``: one plain ASCII address (what the digest's SMTP client can send to)."""
+    if not (address.isascii() and re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", address)):
+        raise DemoError(f"--to expects one e-mail address such as you@example.org, got {address!r}")
 
 
 # ---------------------------------------------------------------------- settings

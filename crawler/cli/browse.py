@@ -90,8 +90,10 @@ def _serve(db_path: Path, tables: set[str], host: str, port: int, *, open_browse
         try:
             logic.wait_until_ready(url, process)
             click.echo(f"Datasette is serving {db_path} at {page}  (Ctrl-C to stop)")
-            if open_browser:
+            if open_browser and logic.graphical_session():
                 webbrowser.open(page)
+            elif open_browser:
+                click.echo("No graphical display: open the address above in a browser.", err=True)
             process.wait()
         except logic.BrowseError as exc:
             _stop(process)

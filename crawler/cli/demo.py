@@ -43,11 +43,16 @@ from crawler.lock import LockHeld, RunLock, lock_path_for
 @click.option(
     "--to",
     "recipient",
+    metavar="ADDRESS",
     default="demo@localhost",
     show_default=True,
     help="Recipient of the e-mailed digest (with --smtp).",
 )
-@click.option("--reset", is_flag=True, help="Delete the demo database and work folder first.")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Start over: delete the demo database and the demo's files in WORKDIR first.",
+)
 @pass_app
 def demo(app: App, workdir: Path, add: int, smtp: str | None, recipient: str, reset: bool) -> None:
     """Run newswatch end to end, offline, against bundled replica news sites.
@@ -70,6 +75,7 @@ def demo(app: App, workdir: Path, add: int, smtp: str | None, recipient: str, re
     paths = logic.DemoPaths(workdir, app.db_path or logic.DEFAULT_DB)
     try:
         target = logic.SmtpTarget.parse(smtp) if smtp else None
+        logic.check_recipient(recipient)
     except logic.DemoError as exc:
         raise UserError(str(exc)) from None
     _keep_loopback_direct()

@@ -166,12 +166,20 @@ def test_lock_held_exits_75_and_does_nothing(tmp_path: Path) -> None:
     [
         (("--smtp", "localhost"), "--smtp expects HOST:PORT"),
         (("--add", "-1"), "Invalid value for '--add'"),
+        (("--smtp", "127.0.0.1:8025", "--to", "not an address"), "--to expects one e-mail"),
     ],
 )
 def test_bad_options(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     result = demo(tmp_path, *args, check=False)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "demo.db").exists()
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "demo.db").write_text("notes, not a database\n", encoding="utf-8")
+    result = demo(tmp_path, check=False)
+    assert result.returncode == 2 and "is not a usable SQLite database" in result.stderr
+    assert (tmp_path / "demo.db").read_text(encoding="utf-8") == "notes, not a database\n"
 
 
 def test_config_option_is_refused(tmp_path: Path) -> None:

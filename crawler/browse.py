@@ -151,11 +151,51 @@ TABLES: dict[str, dict[str, Any]] = {
         "facets": ["source", "status"],
         "sort_desc": "id",
     },
+    "articles_search": {
+        "title": "Searchable text",
+        "description": "Title, summary and text with đ/Đ folded to d/D: what the "
+        "articles_fts index holds (use the 'Full-text search' query to search).",
+    },
     "http_cache": {
         "title": "Conditional GET cache",
         "description": "ETag and Last-Modified of each feed, sitemap and listing page.",
     },
+    "digests": {
+        "title": "Digests",
+        "description": "Every digest created (the outbox): subject, stories carried, the "
+        "name of its .eml/.html/.md files and the whole message as sent.",
+        "sort_desc": "id",
+    },
+    "digest_items": {
+        "title": "Digest items",
+        "description": "The articles each digest carried: section (open_source_ai, "
+        "other_ai), role (primary or 'also covered by' member) and position.",
+        "facets": ["section", "role"],
+    },
+    "digest_recipients": {
+        "title": "Deliveries",
+        "description": "One row per digest per recipient ('files' for the archive): "
+        "pending, sent or failed, with attempts and the last SMTP reply.",
+        "facets": ["status", "recipient"],
+        "sort_desc": "id",
+    },
+    "dedupe_signatures": {
+        "title": "Story grouping",
+        "description": "Why each article is in its story: the reason, the estimated "
+        "similarity to a copy and the article that matched.",
+        "facets": ["reason"],
+    },
+    "dedupe_links": {
+        "title": "Links between articles",
+        "description": "Source:/Nguồn: and canonical links an article makes; a link to a "
+        "page stored later is resolved when it arrives.",
+        "facets": ["kind"],
+    },
+    # Internal indexes, meaningless to read.
     "articles_fts": {"hidden": True},
+    "dedupe_bands": {"hidden": True},
+    "dedupe_meta": {"hidden": True},
+    "_sqlite_migrations": {"hidden": True},
 }
 
 DEMO_NOTE = (

@@ -191,7 +191,9 @@ def _describe_outcome(
     )
     digest = report.digest
     files = [*digest.files, *([digest.feed] if digest.feed else [])] if digest else []
-    if digest is not None and digest.created:
+    if digest is None:
+        click.echo(f"No digest: the run ended {report.status} before the digest step.")
+    elif digest.created:
         click.echo("Digest files:")
         click.echo("\n".join(f"  {_shown(file)}" for file in files))
     else:

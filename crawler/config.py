@@ -491,13 +491,13 @@ def validate_settings(settings: Settings, origin: Mapping[str, str] | None = Non
 
 
 def check_cron(expr: str, where: str, key: str) -> None:
-    """Raise ConfigError unless ``expr`` is a 5-field crontab expression APScheduler accepts."""
-    from apscheduler.triggers.cron import CronTrigger
+    """Raise ConfigError unless ``expr`` is a 5-field crontab expression (crontab(5) rules)."""
+    from crawler.cron import crontab_trigger
 
     if len(expr.split()) != 5:
         raise ConfigError(where, key, expr, "a 5-field cron expression such as '0 */3 * * *'")
     try:
-        CronTrigger.from_crontab(expr)
+        crontab_trigger(expr, "UTC")
     except ValueError as exc:
         raise ConfigError(where, key, expr, f"a valid cron expression ({exc})") from None
 

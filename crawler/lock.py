@@ -20,8 +20,11 @@ class LockHeld(Exception):
 
 
 class RunLock:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    """An exclusive, non-blocking lock on ``path``; ``holder`` names its kind in messages."""
+
+    def __init__(self, path: str | os.PathLike[str], holder: str = "newswatch run") -> None:
         self.path = Path(path)
+        self.holder = holder
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -33,7 +36,7 @@ class RunLock:
             holder = _read_holder(fd)
             os.close(fd)
             raise LockHeld(
-                f"another newswatch run is active ({holder}); lock file {self.path}"
+                f"another {self.holder} is active ({holder}); lock file {self.path}"
             ) from None
         os.ftruncate(fd, 0)
         os.write(

@@ -32,6 +32,7 @@ from storage import runs
 log = logging.getLogger(__name__)
 
 TERM_GRACE_SECONDS = 15.0
+PROGRESS_SECONDS = 1.0
 OK_REASONS = ("finished", "closespider_pagecount", "closespider_itemcount")
 
 
@@ -69,6 +70,34 @@ class SourceOutcome:
 
 
 @dataclass
+class RunningCrawl:
+    """A crawl in progress, as progress displays see it."""
+
+    source: str
+    pid: int
+    elapsed_s: float
+    timeout_s: float
+    stats: dict[str, Any]  # summarise_stats() of what the child has reported so far
+    stopping: bool
+
+
+class CrawlObserver:
+    """Receives a runner's events; the default methods do nothing, override what you need.
+
+    Called from the thread running the crawl; implementations must be quick.
+    """
+
+    def source_started(self, source: str, pid: int, timeout_s: float) -> None:
+        """A crawl process was started."""
+
+    def progress(self, running: Sequence[RunningCrawl]) -> None:
+        """About once a second while crawls run."""
+
+    def source_finished(self, outcome: SourceOutcome) -> None:
+        """A crawl ended and its outcome was recorded."""
+
+
+@dataclass
 class _Child:
     source: Source
     run_source_id: int
@@ -77,8 +106,14 @@ class _Child:
     log_path: Path
     started: float
     deadline: float
+    adhoc_urls: bool = False
     terminated_at: float | None = None
     timed_out: bool = False
+
+    def terminate(self, now: float) -> None:
+        if self.terminated_at is None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.terminated_at = now
 
 
 class CrawlRunner:
@@ -96,6 +131,7 @@ class CrawlRunner:
         mirrors: Sequence[str] = (),
         parallel: int | None = None,
         on_finish: Callable[[SourceOutcome], None] | None = None,
+        observer: CrawlObserver | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -106,8 +142,11 @@ class CrawlRunner:
         self.mirrors = list(mirrors)
         self.parallel = max(1, parallel or settings.crawl.parallel_sources)
         self.on_finish = on_finish
+        self.observer = observer or CrawlObserver()
         self.children: list[_Child] = []
         self.stopping = False
+        self.stop_grace = TERM_GRACE_SECONDS
+        self._last_progress = 0.0
 
     def crawl(
         self, sources: Sequence[Source], *, urls: Sequence[str] | None = None
@@ -127,16 +166,23 @@ class CrawlRunner:
                 pending = []
             outcomes.extend(self._reap())
             if self.children:
+                self._progress()
                 time.sleep(0.2)
         return outcomes
 
-    def stop(self) -> None:
-        """Stop starting new crawls; ask running ones to finish (SIGTERM)."""
+    def stop(self, grace: float | None = None) -> None:
+        """Stop starting new crawls; ask running ones to finish (SIGTERM).
+
+        A crawl still running ``grace`` seconds later (default ``TERM_GRACE_SECONDS``) is
+        killed. Safe to call from a signal handler or another thread: the crawl loop
+        also terminates any child it starts after this call.
+        """
+        if grace is not None:
+            self.stop_grace = max(0.0, grace)
         self.stopping = True
-        for child in self.children:
-            if child.terminated_at is None and child.proc.poll() is None:
-                child.proc.send_signal(signal.SIGTERM)
-                child.terminated_at = time.monotonic()
+        now = time.monotonic()
+        for child in list(self.children):
+            child.terminate(now)
 
     # ------------------------------------------------------------------ internals
 
@@ -177,7 +223,35 @@ class CrawlRunner:
         log.info(
             "crawling %s (pid %d, timeout %.0fs)", source.id or "ad-hoc URLs", proc.pid, timeout
         )
-        return _Child(source, run_source_id, proc, workdir, log_path, started, started + timeout)
+        self.observer.source_started(source.id, proc.pid, timeout)
+        return _Child(
+            source,
+            run_source_id,
+            proc,
+            workdir,
+            log_path,
+            started,
+            started + timeout,
+            adhoc_urls=urls is not None,
+        )
+
+    def _progress(self) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_SECONDS:
+            return
+        self._last_progress = now
+        running = [
+            RunningCrawl(
+                source=c.source.id,
+                pid=c.proc.pid,
+                elapsed_s=now - c.started,
+                timeout_s=c.deadline - c.started,
+                stats=summarise_stats(_read_stats(c.workdir / "stats.json")),
+                stopping=c.terminated_at is not None,
+            )
+            for c in list(self.children)
+        ]
+        self.observer.progress(running)
 
     def _reap(self) -> list[SourceOutcome]:
         finished = []
@@ -185,14 +259,14 @@ class CrawlRunner:
         for child in list(self.children):
             code = child.proc.poll()
             if code is None:
-                if now >= child.deadline and child.terminated_at is None:
+                if self.stopping and child.terminated_at is None:
+                    child.terminate(now)  # started while stop() was being called
+                elif now >= child.deadline and child.terminated_at is None:
                     log.warning("%s: crawl exceeded its timeout; stopping it", child.source.id)
                     child.timed_out = True
-                    child.proc.send_signal(signal.SIGTERM)
-                    child.terminated_at = now
-                elif (
-                    child.terminated_at is not None
-                    and now - child.terminated_at > TERM_GRACE_SECONDS
+                    child.terminate(now)
+                elif child.terminated_at is not None and now - child.terminated_at > (
+                    self.stop_grace if self.stopping and not child.timed_out else TERM_GRACE_SECONDS
                 ):
                     log.warning("%s: crawl did not stop after SIGTERM; killing it", child.source.id)
                     child.proc.kill()
@@ -203,6 +277,7 @@ class CrawlRunner:
             self.children.remove(child)
             outcome = self._record(child, code)
             finished.append(outcome)
+            self.observer.source_finished(outcome)
             if self.on_finish:
                 self.on_finish(outcome)
         return finished
@@ -212,6 +287,7 @@ class CrawlRunner:
         stats = summarise_stats(raw)
         stats["duration_s"] = round(time.monotonic() - child.started, 2)
         stats["log_path"] = str(child.log_path)
+        stats["entry_points"] = 0 if child.adhoc_urls else len(child.source.entry_points)
         errors = {
             k.removeprefix("newswatch/errors/"): int(v)
             for k, v in raw.items()
@@ -270,8 +346,10 @@ def summarise_stats(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "requests": int(raw.get("downloader/request_count", 0)),
         "responses_304": int(raw.get("newswatch/responses_304", 0)),
+        "entry_points_ok": int(raw.get("newswatch/entry_points_ok", 0)),
         "article_pages": int(raw.get("newswatch/article_pages", 0)),
         "articles_found": int(raw.get("newswatch/articles_found", 0)),
+        "articles_extracted": extracted,
         "articles_new": int(raw.get("newswatch/articles_new", 0)),
         "articles_updated": int(raw.get("newswatch/articles_updated", 0)),
         "articles_unchanged": int(raw.get("newswatch/articles_unchanged", 0)),

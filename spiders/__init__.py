@@ -1,1 +1,1 @@
-"""Discovery (the generic news spider, spiders.news) and extraction (spiders.parsers: pure, no Scrapy)."""
+"""Discovery (spiders.news, the generic spider) and extraction (spiders.parsers, no Scrapy)."""

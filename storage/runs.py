@@ -14,12 +14,15 @@ import sqlite_utils
 from storage.articles import insert_row, utc_now
 from storage.db import write_transaction
 
-# Columns of run_sources a crawl reports (see SourceStats in crawler.stats).
+# Columns of run_sources a crawl reports (see crawler.runner.summarise_stats).
 STAT_COLUMNS = (
     "requests",
     "responses_304",
+    "entry_points",
+    "entry_points_ok",
     "article_pages",
     "articles_found",
+    "articles_extracted",
     "articles_new",
     "articles_updated",
     "articles_unchanged",
@@ -111,11 +114,87 @@ def source_history(db: sqlite_utils.Database, source: str, limit: int = 10) -> l
     )
 
 
+def crawl_history(db: sqlite_utils.Database, source: str, limit: int = 10) -> list[dict[str, Any]]:
+    """A source's most recent finished crawls, newest first, with the run's ``kind``.
+
+    Ingests of given URLs and runs that never started crawling (``skipped``) are left
+    out: they say nothing about how the source's entry points behave.
+    """
+    return list(
+        db.query(
+            "SELECT rs.*, cr.kind AS kind FROM run_sources rs "
+            "JOIN crawl_runs cr ON cr.id = rs.run_id "
+            "WHERE rs.source = ? AND rs.status NOT IN ('running', 'skipped') "
+            "AND cr.kind != 'ingest' ORDER BY rs.id DESC LIMIT ?",
+            [source, limit],
+        )
+    )
+
+
 def last_success(db: sqlite_utils.Database, source: str) -> str | None:
     row = db.execute(
         "SELECT max(finished_at) FROM run_sources WHERE source = ? AND status = 'ok'", [source]
     ).fetchone()
     return row[0] if row else None
+
+
+def last_successes(db: sqlite_utils.Database) -> dict[str, datetime]:
+    """source -> when its last successful crawl finished (sources never crawled are absent)."""
+    rows = db.execute(
+        "SELECT source, max(finished_at) FROM run_sources WHERE status = 'ok' GROUP BY source"
+    ).fetchall()
+    return {source: datetime.fromisoformat(when) for source, when in rows if when}
+
+
+def record_run(
+    db: sqlite_utils.Database,
+    kind: str,
+    status: str,
+    note: str,
+    *,
+    sources: Iterable[str] = (),
+) -> int:
+    """Record a run that is over as soon as it starts (e.g. ``skipped``: the lock was held)."""
+    now = utc_now().isoformat()
+    with write_transaction(db):
+        return insert_row(
+            db,
+            "crawl_runs",
+            {
+                "kind": kind,
+                "started_at": now,
+                "finished_at": now,
+                "status": status,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "sources": json.dumps(list(sources)),
+                "note": note,
+            },
+        )
+
+
+# Digest steps are crawl_runs rows of kind "digest"; these statuses mean it was done
+# (``partial``: some deliveries failed and stay in the outbox for the next digest run).
+DIGEST_DONE = ("ok", "partial")
+
+
+def last_digest(db: sqlite_utils.Database) -> datetime | None:
+    """When the last digest step that was done started (None if none ever was)."""
+    placeholders = ", ".join("?" for _ in DIGEST_DONE)
+    row = db.execute(
+        f"SELECT max(started_at) FROM crawl_runs WHERE kind = 'digest' "
+        f"AND status IN ({placeholders})",
+        list(DIGEST_DONE),
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def first_activity(db: sqlite_utils.Database, *, excluding: Iterable[int] = ()) -> datetime | None:
+    """When the first recorded run started: the database's "in service since"."""
+    skip = list(excluding)
+    where = f"WHERE id NOT IN ({', '.join('?' for _ in skip)})" if skip else ""
+    row = db.execute(f"SELECT min(started_at) FROM crawl_runs {where}", skip).fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
 def interrupt_stale_runs(db: sqlite_utils.Database, alive: Iterable[int] = ()) -> int:
@@ -142,6 +221,15 @@ def interrupt_stale_runs(db: sqlite_utils.Database, alive: Iterable[int] = ()) -
                 [utc_now().isoformat(), run_id],
             )
     return len(stale)
+
+
+def is_stale(run: Mapping[str, Any]) -> bool:
+    """True for a ``running`` run whose process on this host no longer exists."""
+    return (
+        run.get("status") == "running"
+        and run.get("host") == socket.gethostname()
+        and not _pid_alive(run.get("pid"))
+    )
 
 
 def _pid_alive(pid: int | None) -> bool:

@@ -237,3 +237,29 @@ def m002_digests(db: sqlite_utils.Database) -> None:
     )
     db.table("digest_recipients").create_index(["recipient", "status"])
     db.table("digest_recipients").create_index(["status"])
+
+
+@migrations()
+def m003_run_health(db: sqlite_utils.Database) -> None:
+    """Per-source run counters that health monitoring needs as columns.
+
+    ``entry_points`` (configured feeds, sitemaps and listings), ``entry_points_ok`` (those
+    that answered, 304 included: a run whose answers were all 304 found nothing because
+    nothing changed) and ``articles_extracted`` (article pages that yielded an article;
+    the ``coverage_*`` shares are relative to it). Older rows are filled in from the raw
+    stats they kept.
+    """
+    for column in ("entry_points", "entry_points_ok", "articles_extracted"):
+        db.execute(f"ALTER TABLE run_sources ADD COLUMN {column} INTEGER")
+    db.execute(
+        """
+        UPDATE run_sources SET
+            entry_points_ok = json_extract(stats, '$."newswatch/entry_points_ok"'),
+            articles_extracted = json_extract(stats, '$."newswatch/articles_extracted"')
+        WHERE stats != '{}'
+        """
+    )
+    db.execute(
+        "UPDATE run_sources SET entry_points_ok = coalesce(entry_points_ok, 0), "
+        "articles_extracted = coalesce(articles_extracted, 0) WHERE stats != '{}'"
+    )

@@ -82,7 +82,10 @@ def test_delivers_one_multipart_message_to_every_recipient(
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["Subject"] == "[newswatch] 2 new open-source AI stories — 28/11/2026"
     # Several recipients: the envelope carries them, the header hides them from each other.
-    assert message["To"] == "undisclosed-recipients:;" and message["From"] == "newswatch <newswatch@localhost>"
+    assert (
+        message["To"] == "undisclosed-recipients:;"
+        and message["From"] == "newswatch <newswatch@localhost>"
+    )
     assert A not in str(message) and B not in str(message)
     assert message["Message-ID"] == stored_message_id(db)
     assert message["Bcc"] is None and message["Auto-Submitted"] == "auto-generated"

@@ -7,6 +7,7 @@ Exit status: 0 success; 1 an unexpected failure; 2 invalid usage or configuratio
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,8 @@ class NewswatchGroup(click.Group):
             raise UserError(str(exc), EXIT_CONFIG) from None
         except StorageError as exc:
             raise UserError(str(exc), EXIT_STORAGE) from None
+        except sqlite3.DatabaseError as exc:  # e.g. locked past storage.timeout, disk full
+            raise UserError(f"database error: {exc}", EXIT_STORAGE) from None
         finally:
             app = ctx.find_object(App)
             if app is not None:
@@ -109,21 +112,32 @@ class NewswatchGroup(click.Group):
 
 
 def configure_logging(verbose: int, *, quiet: bool = False) -> None:
-    """Console logging for entry points (library code never configures logging)."""
+    """Console logging for entry points (library code never configures logging).
+
+    The console shows warnings (``-v`` info, ``-vv`` debug). The root logger itself lets
+    info through, for the per-run ``run.log`` files that runs attach while they last.
+    """
     level = (
         logging.WARNING
         if quiet
         else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     )
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # Scrapy and Twisted are chatty; their details belong in the per-run log files.
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "newswatch_console", False):
+            root.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    console.newswatch_console = True  # type: ignore[attr-defined]
+    root.addHandler(console)
+    root.setLevel(min(level, logging.INFO))
+    # Scrapy and Twisted are chatty; their details belong in the per-source log files.
     for noisy in (
         "scrapy",
         "twisted",
         "filelock",
-        "apscheduler.executors",
+        "apscheduler",  # job bookkeeping; the scheduler logs what it does itself
         "trafilatura",
         "htmldate",
     ):
@@ -174,4 +188,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from crawler.cli import admin, browse, classify, crawl, demo, digest, query  # noqa: E402, F401
+from crawler.cli import (  # noqa: E402, F401
+    admin,
+    browse,
+    classify,
+    crawl,
+    demo,
+    digest,
+    query,
+    schedule,
+)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
+import sqlite_utils
 
 from crawler.cli import App, cli, pass_app
 from crawler.cli.output import render_table, to_local
@@ -91,32 +93,52 @@ def sources(app: App, fmt: str, show_all: bool) -> None:
 )
 @pass_app
 def status(app: App, fmt: str, run_count: int) -> None:
-    """Recent runs, the state of each source and the database size."""
+    """Health of each source, recent runs, the scheduler and the last digests.
+
+    Per source: its health (ok, failing, empty, degraded, never crawled) and why, when
+    it last crawled successfully, how its recent crawls went (`health.history_runs` of
+    them: how many ok, article links found, new articles) and its last error.
+    """
+    from crawler.health import assess
+
     db = app.db
     tz = app.settings.schedule.timezone
-    recent = runs.recent_runs(db, run_count)
+    window = app.settings.health.history_runs
+    verdicts = {h.source: h for h in assess(db, app.settings, app.sources.values())}
     per_source = []
     for source in app.sources.values():
-        history = runs.source_history(db, source.id, limit=app.settings.health.history_runs)
-        last = history[0] if history else None
+        history = runs.crawl_history(db, source.id, limit=window)
+        health = verdicts[source.id]
         per_source.append(
             {
                 "source": source.id,
-                "last_success": to_local(runs.last_success(db, source.id), tz),
-                "last_status": last["status"] if last else "never",
-                "last_error": (last or {}).get("last_error") or "",
-                "recent_new": sum(h["articles_new"] for h in history),
+                "health": health.status if source.enabled else f"disabled ({health.status})",
+                "last_success": to_local(health.last_success, tz),
+                "last_status": history[0]["status"] if history else "never",
+                "ok_runs": f"{sum(h['status'] == 'ok' for h in history)}/{len(history)}",
+                "found": sum(h["articles_found"] or 0 for h in history),
+                "new": sum(h["articles_new"] or 0 for h in history),
+                "reason": health.reason,
+                "last_error": health.last_error or "",
             }
         )
     total = db.execute(
         "SELECT count(*), sum(is_ai), sum(is_open_source_ai) FROM articles"
     ).fetchone()
     summary = {"articles": total[0], "ai": total[1] or 0, "open_source_ai": total[2] or 0}
+    daemon = _daemon_state(db)
     digests = digest_status(db)
+    recent = runs.recent_runs(db, run_count)
     if fmt == "json":
         click.echo(
             json.dumps(
-                {"articles": summary, "runs": recent, "sources": per_source, "digests": digests},
+                {
+                    "articles": summary,
+                    "scheduler": daemon,
+                    "sources": per_source,
+                    "runs": recent,
+                    "digests": digests,
+                },
                 ensure_ascii=False,
                 indent=2,
             )
@@ -126,6 +148,31 @@ def status(app: App, fmt: str, run_count: int) -> None:
         f"Database {app.settings.storage.path}: {summary['articles']} articles, "
         f"{summary['ai']} AI, {summary['open_source_ai']} open-source AI."
     )
+    click.echo(_daemon_line(daemon, tz))
+    click.echo(f"\nSources (last {window} crawls each):")
+    click.echo(
+        render_table(
+            [{**r, "last_success": r["last_success"] or "never"} for r in per_source],
+            [
+                "source",
+                "health",
+                "last_success",
+                "last_status",
+                "ok_runs",
+                "found",
+                "new",
+                "last_error",
+            ],
+            flex="last_error",
+        )
+    )
+    notes = [
+        r
+        for r in per_source
+        if r["health"] not in ("ok", "never crawled") or r["last_status"] not in ("ok", "never")
+    ]
+    for row in notes:
+        click.echo(f"  {row['source']} ({row['health']}): {row['reason']}")
     click.echo("\nRecent runs:")
     click.echo(
         render_table(
@@ -142,18 +189,44 @@ def status(app: App, fmt: str, run_count: int) -> None:
         )
         or "  (none yet: run `newswatch run`)"
     )
-    click.echo("\nSources:")
-    click.echo(
-        render_table(
-            per_source,
-            ["source", "last_success", "last_status", "recent_new", "last_error"],
-            flex="last_error",
+    click.echo("\nLast digests:")
+    click.echo(_digest_table(digests, tz))
+
+
+def _daemon_state(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The scheduler daemon's latest record (kind "schedule"), if it ever ran."""
+    rows = list(
+        db.query(
+            "SELECT id, started_at, finished_at, status, pid, host, note FROM crawl_runs "
+            "WHERE kind = 'schedule' ORDER BY id DESC LIMIT 1"
         )
     )
-    click.echo("\nLast digests:")
-    click.echo(
+    return rows[0] if rows else None
+
+
+def _daemon_line(daemon: dict[str, Any] | None, tz: str) -> str:
+    if daemon is None:
+        return "Scheduler: never started (`newswatch schedule`, or cron running `newswatch run`)."
+    if runs.is_stale(daemon):
+        return (
+            f"Scheduler: not running (pid {daemon['pid']} started "
+            f"{to_local(daemon['started_at'], tz)} and ended without recording a stop)."
+        )
+    if daemon["status"] == "running":
+        return (
+            f"Scheduler: running since {to_local(daemon['started_at'], tz)} "
+            f"(pid {daemon['pid']} on {daemon['host']})."
+        )
+    return (
+        f"Scheduler: not running (last stopped {to_local(daemon['finished_at'], tz)}, "
+        f"{daemon['status']})."
+    )
+
+
+def _digest_table(rows: list[dict[str, Any]], tz: str) -> str:
+    return (
         render_table(
-            [{**d, "created": to_local(d["created_at"], tz)} for d in digests],
+            [{**d, "created": to_local(d["created_at"], tz)} for d in rows],
             ["digest_id", "created", "stories", "recipient", "status", "attempts", "last_error"],
             flex="last_error",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -11,12 +12,12 @@ from typing import Any, TypeVar
 
 import click
 
-from crawler.cli import EXIT_LOCKED, App, UserError, cli, pass_app
-from crawler.config import ConfigError, Source
+from crawler.cli import EXIT_LOCKED, EXIT_STORAGE, App, UserError, cli, pass_app
+from crawler.cli.progress import ConsoleObserver
+from crawler.config import Source
 from crawler.cycle import Cycle, CycleReport
 from crawler.lock import LockHeld, RunLock, lock_path_for
 from crawler.middlewares import parse_mirrors
-from crawler.runner import SourceOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,21 +53,20 @@ def _topics(app: App) -> str:
     return str(path)
 
 
-def _print_outcome(outcome: SourceOutcome) -> None:
-    mark = "✓" if outcome.status == "ok" else "✗"
-    line = f"{mark} {outcome.line()}"
-    if outcome.status != "ok" and outcome.stats.get("last_error"):
-        line += f"\n    last error: {outcome.stats['last_error']}"
-    click.echo(line, err=True)
-
-
 @contextmanager
 def _locked(app: App) -> Iterator[None]:
-    lock = RunLock(lock_path_for(app.settings.storage.path))
+    """Hold the run lock, or exit 75 at once without doing anything."""
+    path = lock_path_for(app.settings.storage.path)
+    lock = RunLock(path)
     try:
         lock.acquire()
     except LockHeld as exc:
         raise UserError(f"{exc}. Nothing was done.", EXIT_LOCKED) from None
+    except OSError as exc:
+        raise UserError(
+            f"cannot create the run lock {path} next to the database: {exc.strerror}",
+            EXIT_STORAGE,
+        ) from None
     try:
         yield
     finally:
@@ -75,14 +75,22 @@ def _locked(app: App) -> Iterator[None]:
 
 @contextmanager
 def _graceful(cycle: Cycle) -> Iterator[None]:
-    """SIGTERM/SIGINT: stop starting crawls, let running ones finish, record the outcome."""
+    """SIGTERM/SIGINT: stop starting crawls, let running ones finish, record the outcome.
+
+    A second signal kills the running crawls at once (their outcome is still recorded).
+    """
+    received = 0
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        click.echo(
-            f"Received {signal.Signals(signum).name}: finishing running crawls, starting no more.",
-            err=True,
-        )
-        cycle.stop()
+        nonlocal received
+        received += 1
+        name = signal.Signals(signum).name
+        if received == 1:
+            click.echo(f"Received {name}: finishing running crawls, starting no more.", err=True)
+            cycle.stop()
+        else:
+            click.echo(f"Received {name} again: killing running crawls.", err=True)
+            cycle.stop(grace=0)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -109,7 +117,14 @@ def _cycle(app: App, mirrors: Sequence[str]) -> Cycle:
         app.settings,
         topics_path=_topics(app),
         mirrors=_check_mirrors(mirrors),
-        on_source_done=_print_outcome,
+        observer=console_observer(app),
+    )
+
+
+def console_observer(app: App, *, starts: bool = True) -> ConsoleObserver:
+    """Progress on stderr (live in a terminal) and each run's run.log (-vv: debug)."""
+    return ConsoleObserver(
+        log_level=logging.DEBUG if app.verbose > 1 else logging.INFO, starts=starts
     )
 
 
@@ -129,9 +144,12 @@ def run(app: App, source_ids: tuple[str, ...], no_digest: bool, mirrors: tuple[s
     when another run is active. This is the command for cron.
     """
     sources = app.select_sources(source_ids)
-    cycle = _cycle(app, mirrors)
-    with _locked(app), _graceful(cycle):
-        report = cycle.run(sources, kind="run", digest=not no_digest, health=lambda: _health(app))
+    with _locked(app):
+        cycle = _cycle(app, mirrors)
+        with _graceful(cycle):
+            report = cycle.run(
+                sources, kind="run", digest=not no_digest, health=lambda: _health(app)
+            )
     _report(report)
 
 
@@ -148,9 +166,10 @@ def crawl(app: App, source_ids: tuple[str, ...], mirrors: tuple[str, ...]) -> No
     updated articles, parse failures, errors, duration) are recorded as a crawl run.
     """
     sources = app.select_sources(source_ids)
-    cycle = _cycle(app, mirrors)
-    with _locked(app), _graceful(cycle):
-        report = cycle.run(sources, kind="crawl", digest=False)
+    with _locked(app):
+        cycle = _cycle(app, mirrors)
+        with _graceful(cycle):
+            report = cycle.run(sources, kind="crawl", digest=False)
     _report(report)
 
 
@@ -210,14 +229,7 @@ def group_by_source(urls: list[str], sources: list[Source]) -> list[Source]:
 
 
 def _health(app: App) -> list[dict[str, str]]:
-    """Unhealthy sources for the digest's health section."""
-    try:
-        from crawler.health import assess
-    except ImportError:
-        return []
-    try:
-        return [
-            h.as_row() for h in assess(app.db, app.settings, app.sources.values()) if not h.healthy
-        ]
-    except ConfigError:
-        return []
+    """Unhealthy enabled sources, for the digest's health section."""
+    from crawler.health import digest_rows
+
+    return digest_rows(app.db, app.settings, app.sources.values())

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from crawler import demo as logic
-from crawler.cli import EXIT_LOCKED, App, UserError, cli, pass_app
+from crawler.cli import EXIT_LOCKED, EXIT_STORAGE, App, UserError, cli, pass_app
 from crawler.cli.crawl import _cycle, _graceful, _health, _report
 from crawler.cycle import CycleReport
 from crawler.lock import LockHeld, RunLock, lock_path_for
@@ -105,11 +105,17 @@ def demo(app: App, workdir: Path, add: int, smtp: str | None, recipient: str, re
 @contextmanager
 def _demo_lock(paths: logic.DemoPaths) -> Iterator[None]:
     """The lock `newswatch run` takes on the same database: one writer at a time."""
-    lock = RunLock(lock_path_for(paths.db))
+    path = lock_path_for(paths.db)
+    lock = RunLock(path)
     try:
         lock.acquire()
     except LockHeld as exc:
         raise UserError(f"{exc}. Nothing was done.", EXIT_LOCKED) from None
+    except OSError as exc:
+        raise UserError(
+            f"cannot create the run lock {path} next to the database: {exc.strerror}",
+            EXIT_STORAGE,
+        ) from None
     try:
         yield
     finally:

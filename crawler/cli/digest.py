@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from crawler.cli import EXIT_ERROR, EXIT_LOCKED, App, UserError, cli, pass_app
+from crawler.cli.crawl import _health
+from crawler.cycle import Cycle
 from crawler.digest import run_digest
 
 
@@ -37,7 +39,14 @@ def digest(app: App, dry_run: bool, out_dir: Path | None) -> None:
     pending (it is retried on the next run; `newswatch status` shows it).
     """
     try:
-        report = run_digest(app.db, app.settings, dry_run=dry_run, out_dir=out_dir)
+        if dry_run:
+            report = run_digest(
+                app.db, app.settings, health=_health(app), dry_run=True, out_dir=out_dir
+            )
+        else:
+            # Recorded as a "digest" run, so the scheduler's catch-up sees it.
+            cycle = Cycle(app.db, app.settings, topics_path=None)
+            _, report = cycle.digest(lambda: _health(app), out_dir=out_dir)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc):
             raise UserError(

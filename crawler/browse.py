@@ -319,8 +319,12 @@ def wait_until_ready(url: str, process: subprocess.Popen[Any], *, timeout: float
     raise BrowseError(f"datasette did not answer on {url} within {timeout:.0f}s")
 
 
+# Runs a demo database holds: the demo's cycles and the digest runs they record.
+DEMO_RUN_KINDS = {"demo", "digest"}
+
+
 def is_demo_database(db_path: Path) -> bool:
-    """True when every crawl run recorded in the file is an offline demo run."""
+    """True when the file holds offline demo runs and no crawl of real sites."""
     import sqlite3
 
     try:
@@ -331,7 +335,7 @@ def is_demo_database(db_path: Path) -> bool:
             conn.close()
     except sqlite3.Error:
         return False
-    return kinds == {"demo"}
+    return "demo" in kinds and kinds <= DEMO_RUN_KINDS
 
 
 def table_names(db_path: Path) -> set[str]:

@@ -265,3 +265,22 @@ def test_pages_render_in_headless_chromium(served: str, corpus_db, tmp_path: Pat
     page = dump_dom(f"{served}/search?q={query}", tmp_path)
     assert CORPUS["vnexpress-open-llm"].title in page
     assert CORPUS["tuoitre-new-lizard"].title not in page
+
+
+def test_demo_databases_are_recognised(tmp_path: Path, corpus_db) -> None:
+    from storage import connect, runs
+
+    demo_path, _ = corpus_db
+    assert browse.is_demo_database(demo_path)
+    real = tmp_path / "newswatch.db"
+    build_corpus_db(real, kind="run")
+    assert not browse.is_demo_database(real)
+    # A demo's digest runs keep it a demo database; a real crawl into it does not.
+    mixed = tmp_path / "mixed.db"
+    build_corpus_db(mixed)
+    db = connect(mixed)
+    runs.finish_run(db, runs.start_run(db, "digest", []), "ok")
+    assert browse.is_demo_database(mixed)
+    runs.finish_run(db, runs.start_run(db, "crawl", ["vnexpress"]), "ok")
+    db.close()
+    assert not browse.is_demo_database(mixed)

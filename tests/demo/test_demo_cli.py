@@ -43,7 +43,7 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def last_run(db: Path) -> dict[str, int]:
-    (run_id,) = query(db, "SELECT max(id) FROM crawl_runs")[0]
+    (run_id,) = query(db, "SELECT max(id) FROM crawl_runs WHERE kind = 'demo'")[0]
     row = query(
         db,
         "SELECT sum(article_pages), sum(articles_new), count(*), sum(status = 'ok') "
@@ -147,7 +147,8 @@ def test_lost_state_asks_for_reset_and_reset_starts_over(tmp_path: Path) -> None
     again = demo(tmp_path, "--reset")
     assert "Reset:" in again.stdout
     db = tmp_path / "demo.db"
-    assert query(db, "SELECT count(*), min(id), max(id) FROM crawl_runs")[0] == (1, 1, 1)
+    # A new database: the runs and articles before the reset are gone.
+    assert query(db, "SELECT min(id), group_concat(kind) FROM crawl_runs")[0] == (1, "demo,digest")
     assert query(db, "SELECT count(*) FROM articles")[0][0] == len(MAIN)
 
 

@@ -130,7 +130,7 @@ class HealthSettings:
 
 @dataclass(frozen=True)
 class DedupeSettings:
-    threshold: float = 0.6  # estimated Jaccard similarity of shingles for "same text"
+    threshold: float = 0.5  # estimated Jaccard similarity of shingles for "same text"
     num_perm: int = 128
     shingle_size: int = 5
 
@@ -482,6 +482,22 @@ def validate_settings(settings: Settings, origin: Mapping[str, str] | None = Non
             "dedupe.threshold",
             settings.dedupe.threshold,
             "a number in (0, 1]",
+        )
+    # A MinHash of fewer permutations cannot estimate similarity usefully (error > 0.12
+    # at 0.5); more than 1024 only costs time and space.
+    if not 16 <= settings.dedupe.num_perm <= 1024:
+        raise ConfigError(
+            where("dedupe.num_perm"),
+            "dedupe.num_perm",
+            settings.dedupe.num_perm,
+            "an integer from 16 to 1024",
+        )
+    if not 1 <= settings.dedupe.shingle_size <= 16:
+        raise ConfigError(
+            where("dedupe.shingle_size"),
+            "dedupe.shingle_size",
+            settings.dedupe.shingle_size,
+            "an integer from 1 to 16",
         )
     for recipient in settings.digest.recipients:
         if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", recipient):

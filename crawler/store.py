@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from crawler.config import DedupeSettings
 from crawler.models import Article, Classification
 from storage import articles as article_store
 from storage import runs, write_transaction
@@ -126,9 +127,9 @@ class Storer:
 
 
 def build_storer(
-    db: sqlite_utils.Database, topics_path: str | None, dedupe_settings: Any | None
+    db: sqlite_utils.Database, topics_path: str | None, dedupe_settings: DedupeSettings | None
 ) -> Storer:
-    """A Storer with the configured classifier and deduplicator, when available."""
+    """A Storer with the configured classifier (when topics are given) and story grouping."""
     classifier = None
     version = None
     if topics_path:
@@ -136,13 +137,10 @@ def build_storer(
 
         topics = load_topics(topics_path)
         classifier = Classifier(topics)
-        version = topics.digest() if hasattr(topics, "digest") else None
+        version = topics.digest()
     deduper = None
     if dedupe_settings is not None:
-        try:
-            from crawler.dedupe import Deduper
-        except ImportError:  # pragma: no cover - dedupe not installed in this build
-            Deduper = None  # type: ignore[assignment,misc]
-        if Deduper is not None:
-            deduper = Deduper(db, dedupe_settings)
+        from crawler.dedupe import Deduper
+
+        deduper = Deduper(db, dedupe_settings)
     return Storer(db, classifier=classifier, deduper=deduper, topics_version=version)

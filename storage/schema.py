@@ -263,3 +263,62 @@ def m003_run_health(db: sqlite_utils.Database) -> None:
         "UPDATE run_sources SET entry_points_ok = coalesce(entry_points_ok, 0), "
         "articles_extracted = coalesce(articles_extracted, 0) WHERE stats != '{}'"
     )
+
+
+@migrations()
+def m004_dedupe(db: sqlite_utils.Database) -> None:
+    """Story grouping: MinHash signatures, LSH band buckets and links between pages.
+
+    ``dedupe_bands`` is the persisted LSH index: an article is a candidate copy of
+    another when one of its bands hashes to the same bucket, found by primary-key
+    lookups, so the cost of deduplicating one article does not grow with the table.
+    ``dedupe_links`` keeps every "Source:"/canonical/og:url link an article makes, so a
+    link to a page not stored yet is resolved when that page arrives.
+    """
+    db.execute(
+        """
+        CREATE TABLE dedupe_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL             -- JSON
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE dedupe_signatures (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,       -- articles.content_hash the signature was made from
+            tokens INTEGER NOT NULL,          -- words in the normalised text
+            hashvalues BLOB,                  -- MinHash, uint32 little-endian; NULL if too short
+            reason TEXT NOT NULL,             -- why the article is in its story
+            similarity REAL,                  -- best estimated Jaccard with a copy, if any
+            matched_id INTEGER,               -- the article that caused the grouping, if any
+            assigned_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE dedupe_bands (
+            band INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,          -- 64-bit hash of the band's MinHash values
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            PRIMARY KEY (band, bucket, article_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX dedupe_bands_article ON dedupe_bands(article_id)")
+    db.execute(
+        """
+        CREATE TABLE dedupe_links (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,                -- canonical URL the article points to
+            kind TEXT NOT NULL,               -- original | related
+            PRIMARY KEY (article_id, url)
+        )
+        """
+    )
+    db.execute("CREATE INDEX dedupe_links_url ON dedupe_links(url)")
+    # Links are resolved against fetched_url too (a "Source:" link may name the URL
+    # before a redirect); get_article's lookup by fetched URL uses the index as well.
+    db.table("articles").create_index(["fetched_url"])

@@ -34,6 +34,8 @@ class Filters:
     sources: Sequence[str] = ()
     topic: str | None = None  # "ai" | "open-source-ai"
     language: str | None = None
+    # One row per story: its primary member when that one matches, else the best-ranked
+    # (search) or earliest (export) matching member.
     one_per_story: bool = False
 
 
@@ -108,10 +110,19 @@ def _filter_sql(filters: Filters, alias: str = "a") -> tuple[list[str], list[Any
     if filters.language:
         clauses.append(f"{alias}.language = ?")
         params.append(filters.language.lower())
-    if filters.one_per_story:
-        # Keep the story's primary member: the one that is not a duplicate of another.
-        clauses.append(f"{alias}.duplicate_of IS NULL")
     return clauses, params
+
+
+def _one_per_story(sql: str, order: str) -> str:
+    """Keep one row of ``sql`` per story: the first by ``order`` within each story.
+
+    Filtering on ``duplicate_of IS NULL`` instead would drop a story whose primary does
+    not match (an English search would lose every story first published in Vietnamese).
+    """
+    return (
+        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY coalesce(story_id, id) "
+        f"ORDER BY {order}) AS story_rank FROM ({sql})) WHERE story_rank = 1"
+    )
 
 
 def search(
@@ -131,13 +142,16 @@ def search(
     weights = ", ".join(str(w) for w in RANK_WEIGHTS)
     sql = (
         f"SELECT a.*, bm25(articles_fts, {weights}) AS rank FROM articles_fts "
-        f"JOIN articles a ON a.id = articles_fts.rowid WHERE {where} "
-        f"ORDER BY rank LIMIT ?"
+        f"JOIN articles a ON a.id = articles_fts.rowid WHERE {where}"
     )
-    rows = db.query(sql, [compiled.expression, *params, int(limit)])
+    if filters.one_per_story:
+        # bm25() cannot appear in a window's ORDER BY: rank is computed one level down.
+        sql = _one_per_story(sql, "duplicate_of IS NOT NULL, rank, id")
+    rows = db.query(f"{sql} ORDER BY rank LIMIT ?", [compiled.expression, *params, int(limit)])
     results = []
     for row in rows:
         decoded = decode_row(row)
+        decoded.pop("story_rank", None)
         decoded["snippet"] = snippet(
             " ".join(p for p in (row["summary"], row["text"]) if p) or row["title"],
             compiled.highlight,
@@ -156,12 +170,15 @@ def list_articles(
     tail = " LIMIT ?" if limit is not None else ""
     if limit is not None:
         params.append(int(limit))
-    sql = (
-        f"SELECT a.* FROM articles a {where} "
-        f"ORDER BY coalesce(a.published_utc, a.first_seen_at) DESC, a.id DESC{tail}"
-    )
+    sql = f"SELECT a.* FROM articles a {where}"
+    if filters.one_per_story:
+        # The story's earliest matching member: its primary whenever that one matches.
+        sql = _one_per_story(sql, "coalesce(published_utc, first_seen_at), id")
+    sql += f" ORDER BY coalesce(published_utc, first_seen_at) DESC, id DESC{tail}"
     for row in db.query(sql, params):
-        yield decode_row(row)
+        decoded = decode_row(row)
+        decoded.pop("story_rank", None)
+        yield decoded
 
 
 def snippet(

@@ -197,4 +197,5 @@ from crawler.cli import (  # noqa: E402, F401
     digest,
     query,
     schedule,
+    stories,
 )

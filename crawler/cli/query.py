@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 
 from crawler.cli import App, UserError, cli, pass_app
 from crawler.cli.output import WhenType, render_table, to_local, write_csv, write_jsonl
-from storage import articles
+from storage import articles, stories
 from storage import search as search_mod
 
 # The export record. Keep these names: users build on them.
@@ -226,6 +227,20 @@ def export(
         click.echo(f"Exported {count} articles to {output}.", err=True)
 
 
+def _describe_grouping(grouping: stories.Grouping) -> str:
+    """Why an article is in its story, in words."""
+    other = f"#{grouping.matched_id}" if grouping.matched_id else "another article"
+    if grouping.reason == "near-duplicate":
+        return f"text nearly identical to {other} (similarity {grouping.similarity:.2f})"
+    if grouping.reason == "translation-link":
+        return f"its Source: link names {other}"
+    if grouping.reason == "canonical-link":
+        return f"its canonical/og:url is {other}"
+    if grouping.reason == "pending-link":
+        return f"{other} names this page as its source or canonical page"
+    return grouping.reason
+
+
 @cli.command()
 @click.argument("article")
 @click.option(
@@ -242,10 +257,14 @@ def show(app: App, article: str, fmt: str) -> None:
         if row.get("story_id")
         else []
     )
+    grouping = stories.grouping_of(app.db, row["id"])
     if fmt == "json":
-        click.echo(
-            json.dumps({**row, "story_members": members}, ensure_ascii=False, indent=2, default=str)
-        )
+        record = {
+            **row,
+            "story_members": members,
+            "grouping": dataclasses.asdict(grouping) if grouping else None,
+        }
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
         return
     tz = app.settings.digest.timezone
     labels = (
@@ -275,11 +294,14 @@ def show(app: App, article: str, fmt: str) -> None:
     if row.get("original_url"):
         lines.append(f"original:   {row['original_url']}")
     if row.get("duplicate_of"):
-        lines.append(f"copy of:    #{row['duplicate_of']}")
+        lines.append(f"copy of:    #{row['duplicate_of']} (the story's first published member)")
+    if grouping is not None and grouping.reason not in ("new-story", "existing-story"):
+        lines.append(f"grouped:    {_describe_grouping(grouping)}")
     if members:
         lines.append(f"story {row['story_id']}, also covered by:")
         lines.extend(
             f"  #{m['id']} {m['source']} [{m['language'] or '?'}] {m['title']}  {m['url']}"
+            + ("  (primary)" if m["duplicate_of"] is None else "")
             for m in members
         )
     if row.get("summary"):

@@ -76,6 +76,16 @@ def test_first_run_second_run_and_add(tmp_path: Path) -> None:
     assert agree == len(MAIN), {
         u: (labels[u], expected[u]) for u in expected if labels[u] != expected[u]
     }
+    # Stories: translations (Source: links) and the light-edit republication join their
+    # original; every other article is a story of its own.
+    expected_stories: dict[str, set[str]] = {}
+    for a in MAIN:
+        expected_stories.setdefault(a.original or a.copy_of or a.id, set()).add(urls[a.id])
+    stories: dict[int, set[str]] = {}
+    for url, story in query(db, "SELECT url, story_id FROM articles"):
+        stories.setdefault(story, set()).add(url)
+    assert sorted(map(sorted, stories.values())) == sorted(map(sorted, expected_stories.values()))
+    assert f"; {len(expected_stories)} stories." in first.stdout
     # The digest, written to files: the open-source-AI stories are in it.
     digests = tmp_path / "demo" / "digests"
     html = sorted(digests.glob("*.html"))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
-from conftest import REPO_ROOT, make_article
+from factories import REPO_ROOT, make_article
 
 from crawler.config import DedupeSettings
 from crawler.dedupe import Deduper, StoryAssignment

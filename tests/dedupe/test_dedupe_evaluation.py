@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import make_article
 from dedupe_helpers import PAIRS_PATH, deduper_for
+from factories import make_article
 
 from crawler import evaluate_dedupe as ev
 from crawler.config import DedupeSettings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlite_utils
-from conftest import make_article
 from dedupe_helpers import article, deduper_for, snapshot, store, story
+from factories import make_article
 
 from crawler.urls import canonical_url
 from storage import articles, stories

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlite_utils
-from conftest import make_article
 from dedupe_helpers import (
     article,
     deduper_for,
@@ -14,6 +13,7 @@ from dedupe_helpers import (
     story,
     text_of,
 )
+from factories import make_article
 
 from crawler.dedupe import UnknownArticle
 from storage import articles, stories

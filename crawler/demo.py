@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.config import Settings, Source, load_settings, load_sources, packaged_default
+from crawler.config import Settings, Source, load_settings, packaged_default
 from crawler.replica import corpus
 from crawler.replica.server import ReplicaServer
 from crawler.replica.site import ReplicaState
@@ -141,11 +141,6 @@ def load_demo_settings(paths: DemoPaths) -> Settings:
     """The demo's settings file alone: no NEWSWATCH_* variable may send the demo's mail
     to a real server or its fictional articles into a real database."""
     return load_settings(paths.config_file, environ={})
-
-
-def demo_sources() -> dict[str, Source]:
-    """The packaged sources: the ones the replica sites stand in for."""
-    return load_sources(packaged_default("sources.toml"))
 
 
 # ---------------------------------------------------------------------- database checks

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -88,26 +91,44 @@ def _serve(db_path: Path, tables: set[str], host: str, port: int, *, open_browse
         # Datasette's request log goes to stderr: stdout carries only the URL line.
         process = subprocess.Popen(command, stdout=sys.stderr)
         try:
-            logic.wait_until_ready(url, process)
-            click.echo(f"Datasette is serving {db_path} at {page}  (Ctrl-C to stop)")
-            if open_browser and logic.graphical_session():
-                webbrowser.open(page)
-            elif open_browser:
-                click.echo("No graphical display: open the address above in a browser.", err=True)
-            process.wait()
+            with _sigterm_stops():
+                logic.wait_until_ready(url, process)
+                click.echo(f"Datasette is serving {db_path} at {page}  (Ctrl-C to stop)")
+                if open_browser and logic.graphical_session():
+                    webbrowser.open(page)
+                elif open_browser:
+                    click.echo("No graphical display: open the address above.", err=True)
+                process.wait()
         except logic.BrowseError as exc:
-            _stop(process)
             raise UserError(str(exc), EXIT_ERROR) from None
-        except KeyboardInterrupt:
-            # The terminal sent SIGINT to Datasette too: let it finish shutting down.
-            _stop(process)
+        except (KeyboardInterrupt, _Stopped):
+            pass  # Ctrl-C reached Datasette too; either way it is stopped just below
         finally:
             _stop(process)
     if process.returncode not in (0, -2, -15):
         raise UserError(f"datasette exited with status {process.returncode}", EXIT_ERROR)
 
 
+class _Stopped(Exception):
+    """SIGTERM reached `newswatch browse`."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """Turn SIGTERM into an exception, so that Datasette is stopped, not orphaned."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop Datasette (if still running) and wait for it."""
     if process.poll() is not None:
         return
     process.terminate()

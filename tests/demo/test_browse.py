@@ -170,36 +170,45 @@ def test_busy_port_is_a_clear_error(corpus_db) -> None:
 # ---------------------------------------------------------------------- the real server
 
 
-@pytest.fixture(scope="module")
-def served(corpus_db) -> Iterator[str]:
-    """`newswatch browse` in a subprocess; yields the database page's URL."""
+def start_browse(db: Path) -> tuple[subprocess.Popen[str], str]:
+    """`newswatch browse` in a subprocess, once it serves: (process, database page URL)."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    command = [sys.executable, "-m", "crawler", "browse", "--db", str(db), "--port", "0"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "browse",
-            "--db",
-            str(corpus_db[0]),
-            "--port",
-            "0",
-            "--no-open",
-        ],
+        [*command, "--no-open"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         env=env,
     )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("Datasette is serving"):
+        proc.kill()
+        raise AssertionError(f"browse did not start: {line!r}")
+    return proc, line.split(" at ")[1].split()[0]
+
+
+@pytest.fixture(scope="module")
+def served(corpus_db) -> Iterator[str]:
+    proc, url = start_browse(corpus_db[0])
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("Datasette is serving"), line
-        yield line.split(" at ")[1].split()[0]
+        yield url
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_browse_stops_datasette(corpus_db, sig: signal.Signals) -> None:
+    proc, url = start_browse(corpus_db[0])
+    assert get_json(f"{url}.json")["database"] == "demo"
+    proc.send_signal(sig)
+    assert proc.wait(timeout=30) == 0
+    # browse waits for Datasette to exit: nothing listens on the port any more.
+    with pytest.raises(OSError):
+        get_json(f"{url}.json")
 
 
 def get_json(url: str) -> Any:

@@ -191,6 +191,13 @@ TABLES: dict[str, dict[str, Any]] = {
         "page stored later is resolved when it arrives.",
         "facets": ["kind"],
     },
+    "cluster_jobs": {
+        "title": "Cluster jobs",
+        "description": "Crawls dispatched to Scrapyd nodes: node, source, state "
+        "(dispatched, finished, ingested, lost) and what ingesting their items stored.",
+        "facets": ["state", "node", "source"],
+        "sort_desc": "dispatched_at",
+    },
     # Internal indexes, meaningless to read.
     "articles_fts": {"hidden": True},
     "dedupe_bands": {"hidden": True},

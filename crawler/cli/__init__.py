@@ -192,6 +192,7 @@ from crawler.cli import (  # noqa: E402, F401
     admin,
     browse,
     classify,
+    cluster,
     crawl,
     demo,
     digest,

@@ -499,11 +499,46 @@ def validate_settings(settings: Settings, origin: Mapping[str, str] | None = Non
             settings.dedupe.shingle_size,
             "an integer from 1 to 16",
         )
+    _validate_cluster(settings, where)
     for recipient in settings.digest.recipients:
         if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", recipient):
             raise ConfigError(
                 where("digest.recipients"), "digest.recipients", recipient, "e-mail addresses"
             )
+
+
+def _validate_cluster(settings: Settings, where: Any) -> None:
+    """Scrapyd node URLs, the project name Scrapyd accepts, positive capacity and polling."""
+    from urllib.parse import urlsplit
+
+    cluster = settings.cluster
+    for node in cluster.nodes:
+        parts = urlsplit(node)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                where("cluster.nodes"),
+                "cluster.nodes",
+                node,
+                "Scrapyd base URLs such as http://10.0.0.5:6800",
+            )
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", cluster.project):
+        raise ConfigError(
+            where("cluster.project"),
+            "cluster.project",
+            cluster.project,
+            "a Scrapyd project name (letters, digits, - and _)",
+        )
+    if cluster.capacity < 1:
+        raise ConfigError(
+            where("cluster.capacity"), "cluster.capacity", cluster.capacity, "1 or more jobs"
+        )
+    if cluster.poll_seconds <= 0:
+        raise ConfigError(
+            where("cluster.poll_seconds"),
+            "cluster.poll_seconds",
+            cluster.poll_seconds,
+            "a positive number of seconds",
+        )
 
 
 def check_cron(expr: str, where: str, key: str) -> None:

@@ -101,7 +101,12 @@ class Cycle:
         runs.interrupt_stale_runs(self.db)
         run_id = runs.start_run(self.db, kind, [s.id for s in sources])
         log_dir = self._log_dir(run_id)
-        self.runner = CrawlRunner(
+        runner_class = CrawlRunner
+        if self.settings.cluster.nodes:  # crawl on Scrapyd nodes; this process ingests
+            from crawler.cluster.runner import ScrapydRunner
+
+            runner_class = ScrapydRunner
+        self.runner = runner_class(
             self.db,
             self.settings,
             db_path=str(self.settings.storage.path),

@@ -16,14 +16,15 @@ def write_json_atomic(path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, default=_json_default, ensure_ascii=False)
+            json.dump(data, fh, default=json_default, ensure_ascii=False)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """JSON for what Scrapy stats hold besides plain values (datetimes)."""
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)

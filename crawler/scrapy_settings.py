@@ -59,6 +59,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.StatsFile": 500,
+    "crawler.extensions.StatsLog": 510,  # on in cluster jobs (NEWSWATCH_STATS_LOG)
 }
 
 

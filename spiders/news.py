@@ -75,6 +75,8 @@ class NewsSpider(scrapy.Spider):
         state_file = settings.get("NEWSWATCH_STATE_FILE")
         if state_file:
             kwargs.setdefault("state", IncrementalState.load(state_file))
+        else:  # a cluster job carries its state inline (NEWSWATCH_STATE...)
+            kwargs.setdefault("state", IncrementalState.from_settings(settings))
         urls = settings.get("NEWSWATCH_URLS")
         if urls:
             kwargs.setdefault("urls", json.loads(urls) if isinstance(urls, str) else list(urls))

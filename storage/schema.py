@@ -322,3 +322,43 @@ def m004_dedupe(db: sqlite_utils.Database) -> None:
     # Links are resolved against fetched_url too (a "Source:" link may name the URL
     # before a redirect); get_article's lookup by fetched URL uses the index as well.
     db.table("articles").create_index(["fetched_url"])
+
+
+@migrations()
+def m005_cluster_jobs(db: sqlite_utils.Database) -> None:
+    """Crawl jobs dispatched to Scrapyd nodes, and how far their items were ingested.
+
+    Workers never write to the database: the node running ``newswatch`` reads each job's
+    item feed and stores it. ``lines_ingested`` moves in the same transaction as the
+    articles it covers, so an ingest that is interrupted and run again resumes where it
+    stopped and stores nothing twice; the ``articles_*`` counters add up across resumes.
+    """
+    db.execute(
+        """
+        CREATE TABLE cluster_jobs (
+            job_id TEXT PRIMARY KEY,          -- the Scrapyd job id newswatch chose
+            node TEXT NOT NULL,               -- the Scrapyd base URL
+            project TEXT NOT NULL,
+            version TEXT,                     -- the deployed egg version the job runs
+            source TEXT NOT NULL,
+            run_id INTEGER REFERENCES crawl_runs(id) ON DELETE SET NULL,
+            run_source_id INTEGER REFERENCES run_sources(id) ON DELETE SET NULL,
+            attempt INTEGER NOT NULL DEFAULT 1,  -- 2+: retried after its node went down
+            state TEXT NOT NULL,              -- dispatched | finished | ingested | lost
+            outcome TEXT,                     -- the run_sources status it was recorded with
+            dispatched_at TEXT NOT NULL,
+            finished_at TEXT,
+            cancelled_at TEXT,                -- cancel.json sent (timeout or shutdown)
+            ingested_at TEXT,
+            lines_ingested INTEGER NOT NULL DEFAULT 0,
+            articles_new INTEGER NOT NULL DEFAULT 0,
+            articles_updated INTEGER NOT NULL DEFAULT 0,
+            articles_unchanged INTEGER NOT NULL DEFAULT 0,
+            coverage TEXT NOT NULL DEFAULT '{}',   -- field -> articles having it
+            validators_saved INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )
+        """
+    )
+    db.table("cluster_jobs").create_index(["state"])
+    db.table("cluster_jobs").create_index(["source", "dispatched_at"])

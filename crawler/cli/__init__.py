@@ -188,4 +188,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from crawler.cli import admin, classify, crawl, digest, query, schedule, stories  # noqa: E402, F401
+from crawler.cli import (  # noqa: E402, F401
+    admin,
+    browse,
+    classify,
+    cluster,
+    crawl,
+    demo,
+    digest,
+    query,
+    schedule,
+    stories,
+)

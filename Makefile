@@ -30,8 +30,9 @@ bench: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newswatch demo
 
+# make browse DB=data/demo.db to explore the demo database
 browse: $(STAMP)
-	$(BIN)/newswatch browse
+	$(BIN)/newswatch $(if $(DB),--db $(DB)) browse
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -38,11 +38,15 @@ _ISO_RE = re.compile(
     r"""^\s*
     (?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})
     (?:[T\s]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,]\d{1,9})?)?)?
-    \s*(?P<zone>[Zz]|(?:GMT|UTC)?\s*[+-]\d{1,2}(?::?\d{2})?)?
+    \s*(?P<zone>[Zz]|(?:GMT|UTC)?\s*[+-]\d{1,2}(?::?\d{2}(?::\d{2})?)?)?
     \s*$""",
     re.VERBOSE,
 )
-_OFFSET_RE = re.compile(r"(?:GMT|UTC)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?")
+# Seconds appear when Python writes an old local time: 1900 in Asia/Ho_Chi_Minh is
+# +07:06:40 (local mean time), as a CMS's "1900-01-01" placeholder date comes out.
+_OFFSET_RE = re.compile(
+    r"(?:GMT|UTC)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2})(?::(?P<s>\d{2}))?)?"
+)
 
 # A zone written in visible text: "(GMT+7)", "GMT+07:00", "UTC+7".
 _TEXT_ZONE_RE = re.compile(
@@ -104,9 +108,11 @@ def _build(
         return None
 
 
-def _offset_zone(sign: str, hours: str, minutes: str | None) -> tzinfo | None:
-    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-    if int(minutes or 0) >= 60 or delta > _MAX_OFFSET:
+def _offset_zone(
+    sign: str, hours: str, minutes: str | None, seconds: str | None = None
+) -> tzinfo | None:
+    delta = timedelta(hours=int(hours), minutes=int(minutes or 0), seconds=int(seconds or 0))
+    if int(minutes or 0) >= 60 or int(seconds or 0) >= 60 or delta > _MAX_OFFSET:
         return None
     return timezone(-delta if sign == "-" else delta)
 
@@ -134,7 +140,7 @@ def parse_iso(
         target = UTC
     elif zone_text:
         offset = _OFFSET_RE.search(zone_text)
-        target = offset and _offset_zone(offset["sign"], offset["h"], offset["m"])
+        target = offset and _offset_zone(offset["sign"], offset["h"], offset["m"], offset["s"])
     if target is None:
         return None
     return _build(

@@ -3,7 +3,8 @@
 :class:`StatsFile` writes the crawl's stats as JSON to ``NEWSWATCH_STATS_FILE``: every
 few seconds while the crawl runs (so a crawl killed at its timeout still leaves what it
 had done) and once more, with the finish reason, when the spider closes. The parent
-process records them as the source's run statistics.
+process records them as the source's run statistics, with the process's peak memory
+(``newswatch/peak_rss_mb``).
 
 :class:`StatsLog` does the same into the crawl's log, one line each time, for crawls
 run by Scrapyd on another machine: the node serves the log over HTTP and the node
@@ -14,9 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,17 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+
+from crawler.jsonfiles import json_default, write_json_atomic
+
+__all__ = [
+    "STATS_LOG_MARKER",
+    "StatsFile",
+    "StatsLog",
+    "peak_rss_mb",
+    "stats_from_log",
+    "write_json_atomic",
+]
 
 
 class StatsFile:
@@ -57,7 +66,19 @@ class StatsFile:
         if finish_reason is not None:
             stats["finish_reason"] = finish_reason
         stats["newswatch/closed"] = finish_reason is not None
+        stats["newswatch/peak_rss_mb"] = peak_rss_mb()
         write_json_atomic(self.path, stats)
+
+
+def peak_rss_mb() -> float:
+    """The crawl process's peak resident memory so far, in MiB (bounded memory is watched:
+    a huge page or a page with 100k links must not show here)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 STATS_LOG_MARKER = "NEWSWATCH_STATS "
@@ -100,7 +121,7 @@ class StatsLog:
             stats["finish_reason"] = finish_reason
         stats["newswatch/closed"] = finish_reason is not None
         stats["newswatch/code_version"] = self.code_version
-        line = json.dumps(stats, default=_json_default, ensure_ascii=True, sort_keys=True)
+        line = json.dumps(stats, default=json_default, ensure_ascii=True, sort_keys=True)
         # Cluster jobs run with LOG_LEVEL INFO (set in the job's own settings).
         log.info("%s%s", STATS_LOG_MARKER, line)
 
@@ -118,21 +139,3 @@ def stats_from_log(text: str) -> dict[str, Any]:
         if isinstance(data, dict):
             return data
     return {}
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, default=_json_default, ensure_ascii=False)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)

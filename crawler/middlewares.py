@@ -15,16 +15,19 @@ from __future__ import annotations
 import logging
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+
+from crawler.errors import close_crawl
 
 log = logging.getLogger(__name__)
 
 REAL_URL = "newswatch_real_url"
+_DONT_FILTER = "newswatch_dont_filter"
 
 
 def parse_mirrors(values: list[str] | tuple[str, ...] | str | None) -> dict[str, str]:
@@ -49,8 +52,11 @@ def parse_mirrors(values: list[str] | tuple[str, ...] | str | None) -> dict[str,
 
 def mirrored_url(url: str, mirrors: dict[str, str]) -> str | None:
     """Where ``url`` is fetched from when its host is mirrored (None when it is not)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "http://[::1": not a URL any mirror serves
+        return None
     base = mirrors.get(host)
     if base is None:
         return None
@@ -77,12 +83,16 @@ class MirrorMiddleware:
         return cls(mirrors)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
-        if REAL_URL in request.meta:
-            return None
+        # Rewritten requests come back through here (retries, the rescheduled copy);
+        # their URL is the mirror's, which is never itself mirrored.
         target = mirrored_url(request.url, self.mirrors)
         if target is None:
+            if REAL_URL in request.meta and not self._is_mirror(request.url):
+                del request.meta[REAL_URL]  # a redirect away from a mirrored site
             return None
-        meta = {**request.meta, REAL_URL: request.url, "allow_offsite": True}
+        # dont_filter lets the rewritten copy past the offsite and duplicate filters;
+        # the original value is kept for the redirects that copy may lead to.
+        meta = {**request.meta, REAL_URL: request.url, _DONT_FILTER: request.dont_filter}
         return request.replace(url=target, meta=meta, dont_filter=True)
 
     def process_response(
@@ -92,14 +102,24 @@ class MirrorMiddleware:
         if real is None:
             return response
         location = response.headers.get("Location")
-        if location:
-            # An absolute redirect to the mirror itself points back at the real host.
-            loc = location.decode("latin-1")
-            for host, base in self.mirrors.items():
-                if loc.startswith(base):
-                    real_base = urlunsplit((urlsplit(real).scheme, host, "", "", ""))
-                    response.headers["Location"] = real_base + loc[len(base) :]
+        if location and 300 <= response.status < 400:
+            response.headers["Location"] = self._real_location(real, location.decode("latin-1"))
+            # RedirectMiddleware builds the next request from this one (meta, filters):
+            # the target is then judged like any request for its real URL, so a redirect
+            # to another site is filtered as offsite and a mirrored target is rewritten.
+            request.dont_filter = bool(request.meta.pop(_DONT_FILTER, False))
         return response.replace(url=real)
+
+    def _is_mirror(self, url: str) -> bool:
+        return any(url == base or url.startswith(base + "/") for base in self.mirrors.values())
+
+    def _real_location(self, real: str, location: str) -> str:
+        """A Location header as the real site meant it: absolute, on the real host."""
+        for host, base in self.mirrors.items():
+            if location == base or location.startswith(base + "/"):  # to the mirror itself
+                real_base = urlunsplit((urlsplit(real).scheme, host, "", "", ""))
+                return real_base + location[len(base) :]
+        return urljoin(real, location)
 
 
 class ConditionalGetMiddleware:
@@ -123,8 +143,13 @@ class ConditionalGetMiddleware:
 
 
 class RetryAfterMiddleware:
-    """On 429/503 with Retry-After, widen the domain's delay (up to a bound) and let the
-    retry middleware try again later; the wait is recorded in the crawl stats."""
+    """On 429/503 with Retry-After, widen the domain's delay and let the retry middleware
+    try again later; the wait is recorded in the crawl stats.
+
+    A wait longer than ``NEWSWATCH_MAX_RETRY_AFTER`` seconds is not sat out: the crawl
+    of the source stops with the finish reason ``rate_limited`` (the error kind of the
+    same name says which page asked), and what it did not fetch is fetched next run.
+    """
 
     def __init__(self, crawler: Crawler, max_wait: float) -> None:
         self.crawler = crawler
@@ -145,6 +170,13 @@ class RetryAfterMiddleware:
             stats.inc_value(f"newswatch/retry_after/{response.status}")
         if wait is None:
             return response
+        if wait > self.max_wait:
+            close_crawl(self.crawler, "rate_limited")
+            # The spider's errback names it (error kind "rate_limited").
+            raise IgnoreRequest(
+                f"rate limited: HTTP {response.status} asks to wait {wait:.0f}s (Retry-After), "
+                f"more than {self.max_wait:.0f}s; the source is crawled again next run"
+            )
         slot_key = request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
         engine = self.crawler.engine
         slot: Any = engine.downloader.slots.get(slot_key) if engine is not None else None
@@ -161,7 +193,7 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     if not value:
         return None
     text = value.decode("latin-1").strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "¹" is a digit to Python, not to HTTP
         return float(text)
     try:
         from datetime import UTC, datetime

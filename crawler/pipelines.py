@@ -5,7 +5,9 @@
   batches through :class:`crawler.store.Storer` (classify, upsert, group into stories).
   Entry-point validators (ETag/Last-Modified) are saved only when the crawl finished
   normally, after every article is stored: a crawl killed halfway re-reads its feeds in
-  full next time instead of trusting a 304 for articles it never stored.
+  full next time instead of trusting a 304 for articles it never stored. When the
+  database refuses a write (disk full, read-only...), the batch is rolled back, the
+  error is recorded as ``storage_failed`` and the crawl stops (``storage_error``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.errors import close_crawl, record_error
 from crawler.models import Article
 from crawler.store import StoreCounts, Storer, build_storer
 
@@ -74,10 +77,14 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        from storage import connect
+        from storage import StorageError, connect
 
         settings = self.crawler.settings
-        db = connect(self.db_path, timeout=self.timeout)
+        try:
+            db = connect(self.db_path, timeout=self.timeout)
+        except StorageError as exc:
+            self._storage_failed(exc, 0)
+            return
         dedupe = settings.get("NEWSWATCH_DEDUPE")
         self.storer = build_storer(
             db, settings.get("NEWSWATCH_TOPICS") or None, _dedupe_settings(dedupe)
@@ -86,6 +93,9 @@ class StorePipeline:
     def process_item(self, item: dict[str, Any], spider: Spider | None = None) -> dict[str, Any]:
         if item["type"] == "validator":
             self.validators.append(item)
+            return item
+        if self.storer is None:  # the database failed: this run stores nothing more
+            self._inc("articles_not_stored")
             return item
         article = Article.from_dict(item["article"])
         self.buffer.append(article)
@@ -99,11 +109,21 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
+        from storage import StorageError
+
         if not self.buffer or self.storer is None:
             return
         batch, self.buffer = self.buffer, []
         prepared, self.prepared = self.prepared, {}
-        counts = self.storer.store(batch, prepared)
+        try:
+            counts = self.storer.store(batch, prepared)
+        except StorageError as exc:
+            # The batch's transaction was rolled back: nothing half-written, and these
+            # articles stay unknown, so the next run fetches them again.
+            self.storer.db.close()
+            self.storer = None
+            self._storage_failed(exc, len(batch))
+            return
         self.counts.add(counts)
         self.last_flush = time.monotonic()
         stats = self.crawler.stats
@@ -114,23 +134,39 @@ class StorePipeline:
             for name, have in counts.coverage.items():
                 stats.inc_value(f"newswatch/coverage/{name}", have)
 
+    def _storage_failed(self, exc: Exception, lost: int) -> None:
+        """Name the failure, count the articles left for next run, stop the crawl."""
+        self._inc("articles_not_stored", lost)
+        record_error(self.crawler.stats, "storage_failed", str(exc))
+        close_crawl(self.crawler, "storage_error")
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None and count:
+            self.crawler.stats.inc_value(f"newswatch/{key}", count)
+
     def close_spider(self, spider: Spider | None = None) -> None:
         self.flush()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.storer is None:
+        from storage import StorageError
+
+        self.flush()
+        storer = self.storer
+        if storer is None:  # no database, or it failed
             return
         try:
-            self.flush()
             if reason in CLEAN_FINISH and self.validators:
                 source = self.crawler.settings.get("NEWSWATCH_SOURCE_ID") or None
-                self.storer.save_validators(self.validators, source)
+                storer.save_validators(self.validators, source)
             elif self.validators:
                 log.info(
                     "not saving %d validators: crawl ended with %s", len(self.validators), reason
                 )
+        except StorageError as exc:
+            # Without validators the next run re-reads the entry points in full: no loss.
+            record_error(self.crawler.stats, "storage_failed", str(exc))
         finally:
-            self.storer.db.close()
+            storer.db.close()
             self.storer = None
 
 

@@ -24,10 +24,10 @@ from typing import Any
 import sqlite_utils
 
 from crawler.config import Settings, Source
-from crawler.extensions import write_json_atomic
+from crawler.jsonfiles import write_json_atomic
 from crawler.scrapy_settings import build_settings
 from crawler.state import IncrementalState
-from storage import runs
+from storage import StorageError, runs
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,7 @@ class CrawlRunner:
         self.children: list[_Child] = []
         self.stopping = False
         self.stop_grace = TERM_GRACE_SECONDS
+        self.storage_error: StorageError | None = None  # a crawl's outcome went unrecorded
         self._last_progress = 0.0
 
     def crawl(
@@ -155,20 +156,41 @@ class CrawlRunner:
         pending = list(sources)
         outcomes: list[SourceOutcome] = []
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        while pending or self.children:
-            while pending and len(self.children) < self.parallel and not self.stopping:
-                source = pending.pop(0)
-                source_urls = [u for u in (urls or []) if _belongs(u, source)] if urls else None
-                self.children.append(self._spawn(source, source_urls))
-            if self.stopping and pending:
-                for source in pending:
-                    outcomes.append(self._record_skipped(source))
-                pending = []
-            outcomes.extend(self._reap())
-            if self.children:
-                self._progress()
-                time.sleep(0.2)
+        try:
+            while pending or self.children:
+                while pending and len(self.children) < self.parallel and not self.stopping:
+                    source = pending.pop(0)
+                    source_urls = [u for u in (urls or []) if _belongs(u, source)] if urls else None
+                    self.children.append(self._spawn(source, source_urls))
+                if self.stopping and pending:
+                    for source in pending:
+                        outcomes.append(self._record_skipped(source))
+                    pending = []
+                outcomes.extend(self._reap())
+                if self.children:
+                    self._progress()
+                    time.sleep(0.2)
+        except BaseException:
+            # The parent cannot go on (the database refused a write, a bug): children
+            # live in their own sessions, so stop them rather than leave them orphaned.
+            self._abandon_children()
+            raise
+        if self.storage_error is not None:
+            raise self.storage_error
         return outcomes
+
+    def _abandon_children(self) -> None:
+        for child in self.children:
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + TERM_GRACE_SECONDS
+        for child in self.children:
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+        self.children = []
 
     def stop(self, grace: float | None = None) -> None:
         """Stop starting new crawls; ask running ones to finish (SIGTERM).
@@ -315,12 +337,20 @@ class CrawlRunner:
             and not raw.get("newswatch/article_pages")
         ):
             status = "failed"  # no entry point answered: unreachable, blocked or gone
-            stats.setdefault("last_error", "no entry point answered")
+            stats.setdefault("last_error", "no entry point answered with a readable page")
         else:
             status = "interrupted" if reason == "shutdown" else "ok"
-        runs.finish_source(
-            self.db, child.run_source_id, status, stats, errors=errors, raw_stats=raw
-        )
+        if status == "ok" and errors.get("storage_failed"):
+            status = "failed"  # the database refused the last batch as the crawl ended
+        try:
+            runs.finish_source(
+                self.db, child.run_source_id, status, stats, errors=errors, raw_stats=raw
+            )
+        except StorageError as exc:
+            # The database is full or gone read-only: the outcome is still reported (the
+            # console, the log), and the run fails with this error once the crawls end.
+            log.error("%s: its outcome could not be recorded: %s", child.source.id, exc)
+            self.storage_error = self.storage_error or exc
         return SourceOutcome(
             child.source.id, status, stats, errors, str(child.log_path), stats["duration_s"]
         )

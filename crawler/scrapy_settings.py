@@ -46,8 +46,14 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalGetMiddleware": 560,
-    # Below RetryMiddleware (550): its process_response runs first and slows the domain.
-    "crawler.middlewares.RetryAfterMiddleware": 540,
+    # Above RetryMiddleware (550): process_response runs in decreasing order, so it sees
+    # a 429/503 first and slows the domain (or stops the crawl) before Retry resends.
+    "crawler.middlewares.RetryAfterMiddleware": 555,
+    # Scrapy's robots.txt middleware, answering broken robots.txt files as RFC 9309 says.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtPolicyMiddleware": 100,
+    # Above RedirectMiddleware (600): names redirect loops and off-site redirects.
+    "crawler.redirects.RedirectGuardMiddleware": 610,
     "crawler.middlewares.MirrorMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -38,6 +38,8 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "itm_", "vn_", "pk_", "mtm_")
 SAFE_SCHEMES = frozenset({"http", "https"})
+# Characters no host name may hold (WHATWG URL "forbidden host code points").
+FORBIDDEN_HOST_CHARS = frozenset("\x00#%/:<>?@[\\]^|")
 
 
 class InvalidURL(ValueError):
@@ -65,6 +67,10 @@ def canonical_url(url: str) -> str:
     if scheme not in SAFE_SCHEMES or not parts.hostname:
         raise InvalidURL(f"not an absolute http(s) URL: {url!r}")
     host = parts.hostname.lower().rstrip(".")
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    else:
+        _check_host(host, url)
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     query = urlencode(
@@ -75,7 +81,19 @@ def canonical_url(url: str) -> str:
         ]
     )
     rebuilt = urlunsplit((scheme, host, parts.path or "/", query, ""))
-    return canonicalize_url(rebuilt, keep_fragments=False)
+    try:
+        canonical = canonicalize_url(rebuilt, keep_fragments=False)
+    except ValueError as exc:  # w3lib's own checks (ports, hosts it cannot encode)
+        raise InvalidURL(f"not a valid URL: {url!r} ({exc})") from exc
+    canonical_host = host_of(canonical)
+    if ":" not in canonical_host:  # IDNA can turn odd letters into an invalid name
+        _check_host(canonical_host, url)
+    return canonical
+
+
+def _check_host(host: str, url: str) -> None:
+    if not host or any(c in FORBIDDEN_HOST_CHARS or c.isspace() for c in host):
+        raise InvalidURL(f"not a valid host name in {url!r}")
 
 
 def is_http_url(url: str | None) -> bool:

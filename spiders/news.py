@@ -29,7 +29,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import Source
-from crawler.errors import error_kind
+from crawler.errors import error_kind, record_error
+from crawler.middlewares import REAL_URL
+from crawler.redirects import CHAIN as REDIRECT_CHAIN
 from crawler.state import IncrementalState
 from crawler.urls import InvalidURL, canonical_url
 from spiders import discovery, worker
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml", b"text/plain")
 MAX_LINKS_PER_PAGE = 500
+ORIGIN = "newswatch_origin"  # request meta: the entry point a request was found through
 
 
 class NewsSpider(scrapy.Spider):
@@ -68,6 +71,8 @@ class NewsSpider(scrapy.Spider):
         self.timezone = timezone
         self.allowed_domains = list(source_config.allowed_domains)
         self.scheduled: set[str] = set()
+        self.validated: dict[str, int] = {}  # entry point -> status, validators yielded
+        self.unsettled: set[str] = set()  # entry points whose validators were cleared
         self.visited_sitemaps: set[str] = set()
         self.listing_links: dict[str, set[str]] = {}  # article links seen per listing
         self.parse_workers = max(0, parse_workers)
@@ -157,19 +162,24 @@ class NewsSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _article_request(self, url: str, *, force: bool = False) -> scrapy.Request:
+    def _article_request(
+        self, url: str, *, force: bool = False, origin: str | None = None
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"article": True},
+            meta={"article": True, ORIGIN: origin},
             dont_filter=force,
         )
 
     # ------------------------------------------------------------------ discovery
 
-    def _new_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
-        """Requests for candidate URLs that are articles of this source and not yet known."""
+    def _new_articles(self, urls: list[str], origin: str | None) -> Iterator[scrapy.Request]:
+        """Requests for candidate URLs that are articles of this source and not yet known.
+
+        ``origin`` is the entry point they were found through (see :meth:`on_error`).
+        """
         candidates = discovery.select_articles(
             urls,
             domains=self.source.allowed_domains,
@@ -185,7 +195,7 @@ class NewsSpider(scrapy.Spider):
             if key in self.scheduled or self.state.is_known(url):
                 continue
             self.scheduled.add(key)
-            yield self._article_request(url)
+            yield self._article_request(url, origin=origin)
 
     def _unseen_unstored(self, listing: str, urls: list[str]) -> bool:
         """True when an article URL among ``urls`` is not stored yet and was not on an
@@ -203,23 +213,51 @@ class NewsSpider(scrapy.Spider):
         return found
 
     def _entry_ok(self, response: Response) -> bool:
-        """False for a 304 (nothing changed); counts entry points that answered."""
-        if response.meta.get("entry_point"):
-            self._inc("entry_points_ok")
+        """False for a 304 (nothing changed, which counts as an entry point read)."""
         if response.status == 304:
+            self._entry_read(response)
             self._inc("responses_304")
             return False
         return True
 
+    def _entry_read(self, response: Response) -> None:
+        """Count an entry point that answered with something readable (or a 304).
+
+        A source none of whose entry points could be read (unreachable, blocked,
+        garbage instead of a feed) is recorded as failed by the runner.
+        """
+        if response.meta.get("entry_point"):
+            self._inc("entry_points_ok")
+
     def _validator(self, response: Response) -> dict[str, Any]:
         headers = response.headers
+        url = response.meta.get("entry_point", response.url)
+        self.validated[url] = response.status
         return {
             "type": "validator",
-            "url": response.meta.get("entry_point", response.url),
+            "url": url,
             "etag": _header(headers.get("ETag")),
             "last_modified": _header(headers.get("Last-Modified")),
             "status": response.status,
         }
+
+    def _unsettle(self, request: scrapy.Request) -> Iterator[dict[str, Any]]:
+        """Forget the validators of the entry point a failed request was found through.
+
+        A page that failed (a 500, a timeout) stays unknown, but an entry point that
+        answers 304 next run would never offer it again: clearing its ETag/Last-Modified
+        makes the next run read it in full and retry the page.
+        """
+        origin = request.meta.get(ORIGIN)
+        if origin and origin in self.validated and origin not in self.unsettled:
+            self.unsettled.add(origin)
+            yield {
+                "type": "validator",
+                "url": origin,
+                "etag": None,
+                "last_modified": None,
+                "status": self.validated[origin],
+            }
 
     def _too_old(self, when: datetime | None) -> bool:
         return when is not None and when < datetime.now(UTC) - self.max_age
@@ -232,8 +270,10 @@ class NewsSpider(scrapy.Spider):
         except discovery.DiscoveryError as exc:
             self._error("bad_feed", f"{response.url}: {exc}")
             return
+        self._entry_read(response)
         yield self._validator(response)
-        yield from self._new_articles([e.url for e in entries if not self._too_old(e.published)])
+        fresh = [e.url for e in entries if not self._too_old(e.published)]
+        yield from self._new_articles(fresh, _origin(response))
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if not self._entry_ok(response):
@@ -243,12 +283,13 @@ class NewsSpider(scrapy.Spider):
         except discovery.DiscoveryError as exc:
             self._error("bad_sitemap", f"{response.url}: {exc}")
             return
+        self._entry_read(response)
         if response.meta.get("entry_point") == response.url or response.url in self.source.sitemaps:
             yield self._validator(response)
         if sitemap.kind == "urlset":
             recent = [e for e in sitemap.entries if not self._too_old(e.published)]
             recent.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
-            yield from self._new_articles([e.url for e in recent])
+            yield from self._new_articles([e.url for e in recent], _origin(response))
             return
         children = [e for e in sitemap.entries if not self._too_old(e.published)]
         children.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
@@ -256,7 +297,12 @@ class NewsSpider(scrapy.Spider):
             if child.url in self.visited_sitemaps:  # an index that lists itself, or a loop
                 continue
             self.visited_sitemaps.add(child.url)
-            yield scrapy.Request(child.url, callback=self.parse_sitemap, errback=self.on_error)
+            yield scrapy.Request(
+                child.url,
+                callback=self.parse_sitemap,
+                errback=self.on_error,
+                meta={ORIGIN: _origin(response)},
+            )
 
     def parse_listing(self, response: Response, page: int, listing: str) -> Iterator[Any]:
         if page == 1 and not self._entry_ok(response):
@@ -264,10 +310,11 @@ class NewsSpider(scrapy.Spider):
         if not _is_html(response):
             self._error("not_html", f"{response.url}: listing is {_content_type(response)}")
             return
-        links = discovery.listing_links(
-            response.body, response.url, self.source.link_selector, limit=20_000
-        )
-        requests = list(self._new_articles(links))
+        if page == 1:
+            self._entry_read(response)
+        tree = discovery.html_tree(response.body)  # parsed once for links and next page
+        links = discovery.listing_links(tree, response.url, self.source.link_selector, limit=20_000)
+        requests = list(self._new_articles(links, listing))
         if page == 1:
             yield self._validator(response)
         yield from requests
@@ -283,15 +330,14 @@ class NewsSpider(scrapy.Spider):
         if self.source.page_template:
             following = discovery.page_url(self.source.page_template, listing, page + 1)
         else:
-            following = discovery.next_page(
-                response.body, response.url, self.source.next_page_selector
-            )
+            following = discovery.next_page(tree, response.url, self.source.next_page_selector)
         if following and following != response.url:
             yield scrapy.Request(
                 following,
                 callback=self.parse_listing,
                 errback=self.on_error,
                 cb_kwargs={"page": page + 1, "listing": listing},
+                meta={ORIGIN: listing},
             )
 
     # ------------------------------------------------------------------ extraction
@@ -301,8 +347,11 @@ class NewsSpider(scrapy.Spider):
         if not _is_html(response):
             self._error("not_html", f"{response.url}: {_content_type(response)}")
             return
-        if not response.body.strip():
+        if not response.body.strip():  # often a passing server fault: retried next run
             self._error("empty_body", f"{response.url}: empty 200 response")
+            if response.request is not None:
+                for validator in self._unsettle(response.request):  # no "yield from" here
+                    yield validator
             return
         try:
             article, prepared = await self._extract(response)
@@ -325,23 +374,35 @@ class NewsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ errors and stats
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        url = _requested(request) if request is not None else "?"
         kind = error_kind(failure)
         self._error(kind, f"{url}: {failure.getErrorMessage()}")
+        if request is not None:
+            yield from self._unsettle(request)
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"newswatch/{key}", count)
 
     def _error(self, kind: str, message: str, *, count_error: bool = True) -> None:
-        self._inc(f"errors/{kind}")
-        if count_error:
-            self._inc("error_count")
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value("newswatch/last_error", f"{kind}: {message}"[:500])
-        log.warning("%s: %s", kind, message)
+        record_error(self.crawler.stats, kind, message, count_error=count_error)
+
+
+def _origin(response: Response) -> str | None:
+    """The entry point (feed, sitemap, listing URL) a response was reached from."""
+    return response.meta.get(ORIGIN) or response.meta.get("entry_point")
+
+
+def _requested(request: scrapy.Request) -> str:
+    """The page as the spider asked for it (not the --mirror address it came from), and
+    where redirects took it."""
+    current = request.meta.get(REAL_URL, request.url)
+    chain = request.meta.get(REDIRECT_CHAIN)
+    if chain and chain[0] != current:
+        return f"{chain[0]} (redirected to {current})"
+    return str(current)
 
 
 def _dedupe_params(value: Any) -> dict[str, Any] | None:

@@ -86,6 +86,10 @@ class Replica:
     def publish(self, host: str, article: dict[str, Any]) -> dict[str, Any]:
         return dict(self._call("/_admin/publish", {"host": host, "article": article}))
 
+    def set_faults(self, host: str, faults: dict[str, str]) -> None:
+        """Replace a site's faults (see crawler.replica.faults); ``{}`` heals it."""
+        self._call("/_admin/faults", {"host": host, "faults": faults})
+
 
 @contextmanager
 def replica_server(state: ReplicaState, workdir: Path) -> Iterator[Replica]:

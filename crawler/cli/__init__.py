@@ -190,9 +190,11 @@ def main(argv: list[str] | None = None) -> None:
 # Command modules register themselves on ``cli`` when imported.
 from crawler.cli import (  # noqa: E402, F401
     admin,
+    browse,
     classify,
     cluster,
     crawl,
+    demo,
     digest,
     query,
     schedule,

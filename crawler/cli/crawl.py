@@ -17,7 +17,6 @@ from crawler.cli.progress import ConsoleObserver
 from crawler.config import Source
 from crawler.cycle import Cycle, CycleReport
 from crawler.lock import LockHeld, RunLock, lock_path_for
-from crawler.middlewares import parse_mirrors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +33,9 @@ def mirror_option(func: F) -> F:
 
 
 def _check_mirrors(mirrors: Sequence[str]) -> list[str]:
+    # Imported here: crawler.middlewares loads Scrapy, which the CLI process never needs.
+    from crawler.middlewares import parse_mirrors
+
     try:
         parse_mirrors(list(mirrors))
     except ValueError as exc:

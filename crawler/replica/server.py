@@ -8,7 +8,8 @@ Last-Modified) with 304 when nothing changed, like the real sites.
 Admin endpoints (JSON) for tests and the demo:
 ``GET /_admin/requests`` (the request log), ``POST /_admin/reset`` (clear it),
 ``POST /_admin/publish`` (body: ``{"host": ..., "article": {...}}``),
-``GET /_admin/state``.
+``POST /_admin/faults`` (body: ``{"host": ..., "faults": {target: spec}}``, replaces the
+site's faults; see :mod:`crawler.replica.faults`), ``GET /_admin/state``.
 
 Started as a subprocess it binds port 0 (or ``--port``) and prints
 ``READY http://127.0.0.1:PORT`` on its first line.
@@ -20,6 +21,7 @@ import argparse
 import json
 import sys
 import threading
+from collections import Counter
 from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from crawler.replica import faults
 from crawler.replica import site as model
 
 
@@ -42,6 +45,7 @@ class ReplicaServer(ThreadingHTTPServer):
         self.state_file = state_file
         self.lock = threading.Lock()
         self.log: list[dict[str, Any]] = []
+        self.fault_hits: Counter[tuple[str, str]] = Counter()
 
     @property
     def base_url(self) -> str:
@@ -50,6 +54,12 @@ class ReplicaServer(ThreadingHTTPServer):
     def record(self, entry: dict[str, Any]) -> None:
         with self.lock:
             self.log.append(entry)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client giving up on a hanging or huge answer is what fault tests provoke.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -106,16 +116,50 @@ class Handler(BaseHTTPRequestHandler):
                 if server.state_file:
                     server.state.save(server.state_file)
             self._send(200, json.dumps(record, ensure_ascii=False).encode(), "application/json")
+        elif path == "/_admin/faults" and method == "POST":
+            self._set_faults()
         else:
             self._send(404, b"unknown admin endpoint", "text/plain")
+
+    def _set_faults(self) -> None:
+        server = self.server
+        length = int(self.headers.get("Content-Length") or 0)
+        data = json.loads(self.rfile.read(length) or b"{}")
+        try:
+            for spec in data["faults"].values():
+                faults.parse_spec(spec)
+        except (KeyError, ValueError, AttributeError) as exc:
+            self._send(400, str(exc).encode(), "text/plain")
+            return
+        with server.lock:
+            site = server.state.sites.get(data.get("host", ""))
+            if site is None:
+                self._send(404, b"unknown host", "text/plain")
+                return
+            site.faults = dict(data["faults"])
+            if server.state_file:
+                server.state.save(server.state_file)
+        self._send(200, json.dumps(site.faults).encode(), "application/json")
 
     # ------------------------------------------------------------------ sites
 
     def _site(self, method: str, host: str, path: str, query: str) -> None:
         server = self.server
+        target = unquote(path) + (f"?{query}" if query else "")
         with server.lock:
             site = server.state.sites.get(host)
             response = route(site, unquote(path), query) if site else None
+            spec = faults.lookup(site.faults, target) if site else None
+            if spec is not None:
+                seen = server.fault_hits[(host, target)]
+                server.fault_hits[(host, target)] += 1
+        if site is not None and spec is not None:
+            server.record(
+                {"method": method, "host": host, "path": path, "status": None, "fault": spec}
+            )
+            normal = response[:3] if response else None
+            faults.serve(faults.FaultRequest(self, site, target, "", normal, seen), spec)
+            return
         status, body, ctype, conditional = response or (
             404,
             b"<h1>404</h1>",

@@ -34,7 +34,8 @@ PAGE_SIZE = 10
 def slugify(title: str) -> str:
     text = unicodedata.normalize("NFD", title.replace("đ", "d").replace("Đ", "D"))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80] or "bai-viet"
+    # Cut first, then strip: a cut can end on a hyphen, and "--" breaks article patterns.
+    return re.sub(r"[^a-z0-9]+", "-", text)[:80].strip("-") or "bai-viet"
 
 
 def article_path(
@@ -76,6 +77,8 @@ class ReplicaSite:
     page_template: str = ""
     articles: list[dict[str, Any]] = field(default_factory=list)  # published, oldest first
     robots: str = "User-agent: *\nDisallow: /admin/\n"
+    # path (with query) or fnmatch pattern -> fault spec; see crawler.replica.faults
+    faults: dict[str, str] = field(default_factory=dict)
 
     def published(self) -> list[dict[str, Any]]:
         return sorted(self.articles, key=lambda a: a["published_at"], reverse=True)

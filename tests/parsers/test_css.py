@@ -120,8 +120,6 @@ def test_a_page_written_in_decomposed_unicode_reads_like_its_nfc_twin() -> None:
     html = render_article("vietnamvn", article)
     fetched = datetime(2026, 3, 9, tzinfo=UTC)
     nfc_page = parse_article(html.encode(), url, fetched_at=fetched)
-    nfd_page = parse_article(
-        unicodedata.normalize("NFD", html).encode(), url, fetched_at=fetched
-    )
+    nfd_page = parse_article(unicodedata.normalize("NFD", html).encode(), url, fetched_at=fetched)
     assert nfd_page.to_dict() == nfc_page.to_dict()
     assert nfc_page.original_url == "https://khoahoc.example.vn/mo-hinh-ngon-ngu"

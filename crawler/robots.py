@@ -26,6 +26,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.middlewares import REAL_URL
+
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "robots.txt unavailable"
@@ -37,6 +39,15 @@ class RobotsTxtPolicyMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.unavailable: dict[str, int] = {}  # netloc -> HTTP status of its robots.txt
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        # A mirrored request was checked against the real host's robots.txt before the
+        # mirror rewrote it; checking its mirror URL would fetch the mirror server's own
+        # /robots.txt, which is not the site's.
+        if REAL_URL in request.meta:
+            return None
+        await super().process_request(request, spider)
+        return None
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None

@@ -55,6 +55,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Above RedirectMiddleware (600): names redirect loops and off-site redirects.
     "crawler.redirects.RedirectGuardMiddleware": 610,
     "crawler.middlewares.MirrorMiddleware": 950,
+    # After the mirror (default 850): a mirrored request passes the chain twice (the
+    # original, then its rewritten copy) and must be counted once.
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": 960,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidateItemPipeline": 100,

@@ -90,6 +90,8 @@ class Handler(BaseHTTPRequestHandler):
             query = urlsplit(self.path).query
             self._site(method, host, "/" + rest, query)
             return
+        # Outside every replica site: logged under host "" so tests can see strays.
+        self.server.record({"method": method, "host": "", "path": path, "status": 404})
         self._send(404, b"not found", "text/plain")
 
     # ------------------------------------------------------------------ admin

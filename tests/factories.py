@@ -6,6 +6,7 @@ would pick whichever was imported first.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,28 @@ from typing import Any
 from crawler.models import Article
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Read at import: the project's autouse fixture clears NEWSWATCH_* variables per test.
+_REAL_PAGES = os.environ.get("NEWSWATCH_REAL_PAGES")
+REAL_PAGES_MISSING = (
+    "real pages not found: set NEWSWATCH_REAL_PAGES or place them in "
+    "shared/real-pages next to the repository (they are not part of it)"
+)
+
+
+def real_pages_dir() -> Path | None:
+    """The saved real pages, which stay outside the repository (third parties' copies).
+
+    ``NEWSWATCH_REAL_PAGES`` when set; else ``shared/real-pages`` beside the repository
+    root or beside one of its ancestors (a worktree and the main checkout both find it).
+    """
+    if _REAL_PAGES:
+        path = Path(_REAL_PAGES)
+        return path.resolve() if path.is_dir() else None
+    for base in REPO_ROOT.parents:
+        candidate = base / "shared" / "real-pages"
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
 
 
 def make_article(**overrides: Any) -> Article:

@@ -63,7 +63,9 @@ def test_first_crawl_second_crawl_and_one_new_article(setup) -> None:
         served[r["host"]] = served.get(r["host"], 0) + 1
     assert "" not in served, "a request went to the mirror server itself, outside every site"
     hosts = {site.source_id: host for host, site in replica.state.sites.items()}
-    assert {sid: s["requests"] for sid, s in stats.items()} == {sid: served[hosts[sid]] for sid in stats}
+    assert {sid: s["requests"] for sid, s in stats.items()} == {
+        sid: served[hosts[sid]] for sid in stats
+    }
     assert all(s["coverage_title"] == 1.0 for s in stats.values())
 
     # Second crawl of the unchanged sites: no article page at all, entry points answer 304.

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from factories import REAL_PAGES_MISSING, real_pages_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spiders import discovery
 
-REAL = Path(
-    os.environ.get(
-        "NEWSWATCH_REAL_PAGES", Path(__file__).resolve().parents[2] / ".." / "shared" / "real-pages"
-    )
-)
+REAL = real_pages_dir() or Path("/nonexistent/real-pages")
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>T</title>
@@ -68,7 +64,7 @@ def test_atom() -> None:
 def test_real_feeds(name: str) -> None:
     path = REAL / name
     if not path.exists():
-        pytest.skip(f"real pages not available at {REAL}")
+        pytest.skip(REAL_PAGES_MISSING)
     entries = discovery.parse_feed(path.read_bytes(), "https://example.vn/")
     assert entries and all(
         e.url.startswith("https://") and e.published is not None for e in entries
@@ -190,7 +186,7 @@ def test_real_listing_pages_yield_article_links() -> None:
     for name, (base, pattern, domains) in cases.items():
         path = REAL / name
         if not path.exists():
-            pytest.skip(f"real pages not available at {REAL}")
+            pytest.skip(REAL_PAGES_MISSING)
         links = discovery.listing_links(path.read_bytes(), base)
         articles = discovery.select_articles(links, domains=domains, pattern=pattern)
         assert len(articles) >= 10, (name, len(articles))

@@ -35,22 +35,17 @@ __all__ = [
 ]
 
 
-class StatsFile:
-    def __init__(self, crawler: Crawler, path: Path, interval: float) -> None:
+class _PeriodicStats:
+    """Emits the crawl's stats every ``interval`` seconds and once more at close."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
-        self.path = path
         self.interval = interval
         self.loop: task.LoopingCall | None = None
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StatsFile:
-        path = crawler.settings.get("NEWSWATCH_STATS_FILE")
-        if not path:
-            raise NotConfigured("no NEWSWATCH_STATS_FILE")
-        ext = cls(crawler, Path(path), crawler.settings.getfloat("NEWSWATCH_STATS_INTERVAL", 5.0))
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
+    def connect(self) -> None:
+        self.crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        self.crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     def spider_opened(self, spider: Spider) -> None:
         self.loop = task.LoopingCall(self.write, None)
@@ -61,11 +56,33 @@ class StatsFile:
             self.loop.stop()
         self.write(reason)
 
-    def write(self, finish_reason: str | None) -> None:
+    def snapshot(self, finish_reason: str | None) -> dict[str, Any]:
         stats: dict[str, Any] = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         if finish_reason is not None:
             stats["finish_reason"] = finish_reason
         stats["newswatch/closed"] = finish_reason is not None
+        return stats
+
+    def write(self, finish_reason: str | None) -> None:
+        raise NotImplementedError
+
+
+class StatsFile(_PeriodicStats):
+    def __init__(self, crawler: Crawler, path: Path, interval: float) -> None:
+        super().__init__(crawler, interval)
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StatsFile:
+        path = crawler.settings.get("NEWSWATCH_STATS_FILE")
+        if not path:
+            raise NotConfigured("no NEWSWATCH_STATS_FILE")
+        ext = cls(crawler, Path(path), crawler.settings.getfloat("NEWSWATCH_STATS_INTERVAL", 5.0))
+        ext.connect()
+        return ext
+
+    def write(self, finish_reason: str | None) -> None:
+        stats = self.snapshot(finish_reason)
         stats["newswatch/peak_rss_mb"] = peak_rss_mb()
         write_json_atomic(self.path, stats)
 
@@ -85,15 +102,13 @@ STATS_LOG_MARKER = "NEWSWATCH_STATS "
 log = logging.getLogger(__name__)
 
 
-class StatsLog:
+class StatsLog(_PeriodicStats):
     """Logs the crawl's stats as one JSON line: every few seconds, and at close."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         from crawler.cluster.egg import code_version
 
-        self.crawler = crawler
-        self.interval = interval
-        self.loop: task.LoopingCall | None = None
+        super().__init__(crawler, interval)
         # Which code produced these items: the writer refuses results of other code.
         self.code_version = code_version()
 
@@ -102,24 +117,11 @@ class StatsLog:
         if not crawler.settings.getbool("NEWSWATCH_STATS_LOG"):
             raise NotConfigured("NEWSWATCH_STATS_LOG is off")
         ext = cls(crawler, crawler.settings.getfloat("NEWSWATCH_STATS_INTERVAL", 5.0))
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        ext.connect()
         return ext
 
-    def spider_opened(self, spider: Spider) -> None:
-        self.loop = task.LoopingCall(self.write, None)
-        self.loop.start(self.interval, now=True)
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
-        self.write(reason)
-
     def write(self, finish_reason: str | None) -> None:
-        stats: dict[str, Any] = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
-        if finish_reason is not None:
-            stats["finish_reason"] = finish_reason
-        stats["newswatch/closed"] = finish_reason is not None
+        stats = self.snapshot(finish_reason)
         stats["newswatch/code_version"] = self.code_version
         line = json.dumps(stats, default=json_default, ensure_ascii=True, sort_keys=True)
         # Cluster jobs run with LOG_LEVEL INFO (set in the job's own settings).

@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -58,7 +59,14 @@ def _topics(app: App) -> str:
 @contextmanager
 def _locked(app: App) -> Iterator[None]:
     """Hold the run lock, or exit 75 at once without doing anything."""
-    path = lock_path_for(app.settings.storage.path)
+    with hold_run_lock(app.settings.storage.path):
+        yield
+
+
+@contextmanager
+def hold_run_lock(db_path: str | Path) -> Iterator[None]:
+    """The lock every writing run of ``db_path`` takes; exit 75 at once when it is held."""
+    path = lock_path_for(db_path)
     lock = RunLock(path)
     try:
         lock.acquire()

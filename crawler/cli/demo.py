@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from crawler import demo as logic
-from crawler.cli import EXIT_LOCKED, EXIT_STORAGE, App, UserError, cli, pass_app
-from crawler.cli.crawl import _cycle, _graceful, _health, _report
+from crawler.cli import App, UserError, cli, pass_app
+from crawler.cli.crawl import _cycle, _graceful, _health, _report, hold_run_lock
 from crawler.cycle import CycleReport
-from crawler.lock import LockHeld, RunLock, lock_path_for
 
 
 @cli.command()
@@ -79,7 +77,7 @@ def demo(app: App, workdir: Path, add: int, smtp: str | None, recipient: str, re
     except logic.DemoError as exc:
         raise UserError(str(exc)) from None
     _keep_loopback_direct()
-    with _demo_lock(paths):
+    with hold_run_lock(paths.db):
         try:
             if reset:
                 removed = logic.reset(paths)
@@ -100,26 +98,6 @@ def demo(app: App, workdir: Path, add: int, smtp: str | None, recipient: str, re
                 demo_app.close()
         except logic.DemoError as exc:
             raise UserError(str(exc)) from None
-
-
-@contextmanager
-def _demo_lock(paths: logic.DemoPaths) -> Iterator[None]:
-    """The lock `newswatch run` takes on the same database: one writer at a time."""
-    path = lock_path_for(paths.db)
-    lock = RunLock(path)
-    try:
-        lock.acquire()
-    except LockHeld as exc:
-        raise UserError(f"{exc}. Nothing was done.", EXIT_LOCKED) from None
-    except OSError as exc:
-        raise UserError(
-            f"cannot create the run lock {path} next to the database: {exc.strerror}",
-            EXIT_STORAGE,
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _run(app: App, paths: logic.DemoPaths, add: int) -> None:

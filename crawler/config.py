@@ -235,6 +235,12 @@ class Source:
             id=site, name=site, home=f"https://{host}/", parser="generic", allowed_domains=(site,)
         )
 
+    def owns(self, url: str) -> bool:
+        """True when ``url`` is on one of the source's domains (subdomains included)."""
+        from crawler.urls import on_domains
+
+        return on_domains(url, self.allowed_domains)
+
     def matches_article(self, url: str) -> bool:
         if self.exclude_pattern and re.search(self.exclude_pattern, url):
             return False

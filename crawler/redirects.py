@@ -20,7 +20,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
-from crawler.urls import InvalidURL, canonical_url, host_of
+from crawler.urls import InvalidURL, canonical_url, on_domains
 
 CHAIN = "newswatch_redirect_chain"  # request meta: the URLs this request was redirected from
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -67,8 +67,7 @@ class RedirectGuardMiddleware:
         domains = getattr(self.crawler.spider, "allowed_domains", None) or []
         if not domains:
             return True
-        host = host_of(url)
-        return any(host == d or host.endswith("." + d) for d in domains)
+        return on_domains(url, domains)
 
 
 def _key(url: str) -> str:

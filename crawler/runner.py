@@ -160,7 +160,7 @@ class CrawlRunner:
             while pending or self.children:
                 while pending and len(self.children) < self.parallel and not self.stopping:
                     source = pending.pop(0)
-                    source_urls = [u for u in (urls or []) if _belongs(u, source)] if urls else None
+                    source_urls = [u for u in (urls or []) if source.owns(u)] if urls else None
                     self.children.append(self._spawn(source, source_urls))
                 if self.stopping and pending:
                     for source in pending:
@@ -408,10 +408,3 @@ def _tail(path: Path, limit: int = 400) -> str:
         return ""
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1][:limit] if lines else ""
-
-
-def _belongs(url: str, source: Source) -> bool:
-    from crawler.urls import host_of
-
-    host = host_of(url).removeprefix("www.")
-    return any(host == d or host.endswith("." + d) for d in source.allowed_domains)

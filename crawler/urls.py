@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -113,6 +114,18 @@ def host_of(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+def on_domains(url: str, domains: Iterable[str]) -> bool:
+    """True when ``url``'s host is one of ``domains`` or a subdomain of one (www. ignored)."""
+    host = host_of(url).rstrip(".").removeprefix("www.")
+    if not host:
+        return False
+    for domain in domains:
+        domain = domain.lower().removeprefix("www.")
+        if host == domain or host.endswith("." + domain):
+            return True
+    return False
 
 
 def same_site(url_a: str, url_b: str) -> bool:

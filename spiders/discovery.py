@@ -294,15 +294,14 @@ def select_articles(
     exclude: str = "",
 ) -> list[str]:
     """Keep URLs on the source's domains (subdomains included) matching its article pattern."""
-    from crawler.urls import host_of
+    from crawler.urls import on_domains
 
-    allowed = tuple(d.lower().removeprefix("www.") for d in domains)
+    allowed = tuple(domains)
     include_re = re.compile(pattern) if pattern else None
     exclude_re = re.compile(exclude) if exclude else None
     out: dict[str, None] = {}
     for url in urls:
-        host = host_of(url).removeprefix("www.")
-        if not any(host == d or host.endswith("." + d) for d in allowed):
+        if not on_domains(url, allowed):
             continue
         if include_re and not include_re.search(url):
             continue

@@ -174,3 +174,12 @@ def test_source_domains_and_patterns() -> None:
     assert not vnexpress.matches_article("https://vnexpress.net/khoa-hoc-cong-nghe")
     mst = sources["mst"]
     assert mst.matches_article("https://mst.gov.vn/ra-mat-mo-hinh-197250926153500643.htm")
+
+
+def test_source_owns_its_domains_and_subdomains() -> None:
+    sources = load_sources(packaged_default("sources.toml"))
+    assert sources["vietnamvn"].owns("https://www.vietnam.vn/en/ai-news/")
+    assert sources["vietnamplus"].owns("https://www.vietnamplus.vn/x-post1.vnp")
+    assert sources["vnexpress"].owns("https://video.vnexpress.net/x")
+    assert not sources["vnexpress"].owns("https://notvnexpress.net/x")
+    assert not sources["vnexpress"].owns("javascript:alert(1)")

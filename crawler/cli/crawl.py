@@ -220,20 +220,9 @@ def ingest(app: App, urls: tuple[str, ...], mirrors: tuple[str, ...]) -> None:
 
 def group_by_source(urls: list[str], sources: list[Source]) -> list[Source]:
     """The sources the URLs belong to (by host); unknown hosts get an ad-hoc generic source."""
-    from crawler.urls import host_of
-
     chosen: dict[str, Source] = {}
     for url in urls:
-        host = host_of(url).removeprefix("www.")
-        match = next(
-            (
-                s
-                for s in sources
-                if any(host == d or host.endswith("." + d) for d in s.allowed_domains)
-            ),
-            None,
-        )
-        source = match or Source.adhoc(url)
+        source = next((s for s in sources if s.owns(url)), None) or Source.adhoc(url)
         chosen.setdefault(source.id, source)
     return list(chosen.values())
 

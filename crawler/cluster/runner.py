@@ -152,9 +152,7 @@ class ScrapydRunner(CrawlRunner):
     # ------------------------------------------------------------------ dispatch
 
     def _task(self, source: Source, urls: Sequence[str] | None) -> _Task:
-        from crawler.runner import _belongs
-
-        source_urls = [u for u in urls if _belongs(u, source)] if urls else None
+        source_urls = [u for u in urls if source.owns(u)] if urls else None
         avoid = cluster.nodes_that_failed(self.db, source.id) if source.id else set()
         return _Task(source, source_urls, avoid=avoid)
 

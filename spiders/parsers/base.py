@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import trafilatura
 
@@ -42,7 +42,7 @@ from crawler.models import (
     Article,
 )
 from crawler.text import clean_line, fold, nfc
-from crawler.urls import InvalidURL, canonical_url, is_http_url, same_site
+from crawler.urls import InvalidURL, canonical_url, is_http_url, on_domains, same_site
 from spiders.parsers import boilerplate
 from spiders.parsers.css import check as css_check
 from spiders.parsers.css import select, select_page
@@ -577,5 +577,4 @@ def _canonical_or_none(url: str) -> str | None:
 
 def host_matches(url: str, domains: Iterable[str]) -> bool:
     """True when ``url``'s host is one of ``domains`` or a subdomain of one."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in domains)
+    return on_domains(url, domains)
